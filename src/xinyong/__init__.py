@@ -1,0 +1,3 @@
+"""xinyong — public credit information platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,15 @@
+"""The one place routers are mounted: public pages and API, department console, admin, partner API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def mount_routers(app: FastAPI) -> None:
+    from xinyong.accounts import pages as accounts_pages
+    from xinyong.publicity import api as publicity_api
+    from xinyong.publicity import pages as publicity_pages
+
+    app.include_router(publicity_pages.router)
+    app.include_router(accounts_pages.router)
+    app.include_router(publicity_api.router, prefix="/api/v1")

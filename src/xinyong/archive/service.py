@@ -1,0 +1,120 @@
+"""Reading and growing the archive: subjects by key, their records, counts. Linking lives in collection."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import func, or_, select, true
+from sqlalchemy.orm import Session
+
+from xinyong.archive.identifiers import IdentifierError, normalize_code, validate_uscc
+from xinyong.archive.models import CreditRecord, Subject, SubjectIdentifier
+from xinyong.core.errors import NotFound
+
+_SPACES = re.compile(r"\s+")
+
+
+def name_key(name: str) -> str:
+    """What makes two spellings of a name the same: width, spaces and bracket style do not count."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", name)).upper()
+
+
+def name_initials(name: str) -> str:
+    """Pinyin initials for search (重庆银行 → cqyh); heteronyms resolved by pypinyin's phrase table."""
+    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
+    return "".join(letters).lower()[:100]
+
+
+@cache
+def regions() -> dict[str, str]:
+    text = resources.files("xinyong.archive").joinpath("data/regions.yaml").read_text("utf-8")
+    return {str(k): v for k, v in yaml.safe_load(text)["regions"].items()}
+
+
+def region_name(code: str | None) -> str:
+    return regions().get(code or "", code or "")
+
+
+def get_subject(session: Session, subject_id: int) -> Subject | None:
+    return session.get(Subject, subject_id)
+
+
+def subject_by_key(session: Session, key: str) -> Subject:
+    """A subject named by its USCC or our numeric id."""
+    key = key.strip()
+    subject: Subject | None = None
+    if key.isdigit() and len(key) < 18:
+        subject = session.get(Subject, int(key))
+    else:
+        try:
+            code = validate_uscc(key)
+        except IdentifierError:
+            code = normalize_code(key)
+        subject = session.scalar(select(Subject).where(Subject.uscc == code))
+    if subject is None:
+        raise NotFound(f"未找到信用主体“{key}”", code="subject_not_found")
+    return subject
+
+
+def search_subjects(session: Session, q: str, limit: int = 20, exclude_kinds: tuple[str, ...] = ()) -> list[Subject]:
+    """Simple search by code, name substring or pinyin initials (issue 4 brings ranked full-text search)."""
+    q = q.strip()
+    if not q:
+        return []
+    code = normalize_code(q)
+    key = name_key(q)
+    stmt = (
+        select(Subject)
+        .where(
+            or_(
+                Subject.uscc == code,
+                Subject.name_key.contains(key, autoescape=True),
+                Subject.name_initials.startswith(q.lower(), autoescape=True),
+            )
+        )
+        .where(Subject.kind.not_in(exclude_kinds) if exclude_kinds else true())
+        .order_by(func.length(Subject.name), Subject.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def identifiers_of(session: Session, subject_id: int) -> list[SubjectIdentifier]:
+    return list(
+        session.scalars(
+            select(SubjectIdentifier).where(SubjectIdentifier.subject_id == subject_id).order_by(SubjectIdentifier.id)
+        )
+    )
+
+
+def current_records(session: Session, subject_id: int, info_class: str | None = None) -> list[CreditRecord]:
+    stmt = select(CreditRecord).where(CreditRecord.subject_id == subject_id, CreditRecord.is_current.is_(True))
+    if info_class:
+        stmt = stmt.where(CreditRecord.info_class == info_class)
+    return list(session.scalars(stmt.order_by(CreditRecord.decision_date.desc(), CreditRecord.id.desc())))
+
+
+def record_history(session: Session, key_hash: str) -> list[CreditRecord]:
+    return list(
+        session.scalars(select(CreditRecord).where(CreditRecord.key_hash == key_hash).order_by(CreditRecord.version))
+    )
+
+
+@dataclass(frozen=True)
+class ArchiveStats:
+    subjects: int
+    records: int
+    current_records: int
+
+
+def stats(session: Session) -> ArchiveStats:
+    subjects = session.scalar(select(func.count()).select_from(Subject)) or 0
+    records = session.scalar(select(func.count()).select_from(CreditRecord)) or 0
+    current = session.scalar(select(func.count()).select_from(CreditRecord).where(CreditRecord.is_current.is_(True)))
+    return ArchiveStats(subjects, records, current or 0)

@@ -1,0 +1,254 @@
+"""xinyong command line: each command is a thin call into a service. Everything reads XINYONG_DATABASE_URL."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from xinyong.config import get_settings
+from xinyong.core.audit import Actor
+from xinyong.core.errors import DomainError
+
+app = typer.Typer(help="xinyong 公共信用信息平台命令行", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="数据库结构（迁移）", no_args_is_help=True)
+user_app = typer.Typer(help="用户账号", no_args_is_help=True)
+dept_app = typer.Typer(help="信息提供单位", no_args_is_help=True)
+client_app = typer.Typer(help="接入系统（API 客户端）", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(dept_app, name="department")
+app.add_typer(client_app, name="client")
+app.add_typer(audit_app, name="audit")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def cli_actor() -> Actor:
+    import getpass
+
+    name = getpass.getuser()
+    return Actor(f"cli:{name}", f"命令行用户 {name}")
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]错误：[/red]{message}")
+    raise typer.Exit(code)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    workers: Annotated[int, typer.Option(help="进程数（PostgreSQL 时可大于 1）")] = 1,
+) -> None:
+    """启动门户网站与 API。"""
+    import uvicorn
+
+    uvicorn.run("xinyong.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库升级到最新结构，并补充预置的信息提供单位。"""
+    from xinyong.accounts.service import seed_departments
+    from xinyong.core import migrate
+    from xinyong.core.db import unit_of_work
+
+    url = get_settings().database_url
+    migrate.upgrade(url)
+    with unit_of_work(url) as session:
+        added = seed_departments(session, cli_actor())
+    console.print(f"数据库已是最新结构（{migrate.current(url)}），新增预置单位 {added} 个。")
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="输出目录")],
+    subjects: Annotated[int, typer.Option(help="主体数量")] = 1000,
+    seed: Annotated[int, typer.Option(help="随机种子（相同种子生成相同文件）")] = 2026,
+    error_rate: Annotated[float, typer.Option(help="错误行比例")] = 0.03,
+    as_of: Annotated[str | None, typer.Option(help="基准日期 YYYY-MM-DD（默认今天）")] = None,
+) -> None:
+    """生成演示城市的部门报送文件（CSV/GBK/XLSX/JSON）及清单 manifest.json。"""
+    from datetime import date
+
+    from xinyong.demo.generator import generate_city
+
+    with progress_bar() as bar:
+        task = bar.add_task("生成主体与报送文件", total=subjects)
+        manifest = generate_city(
+            subjects,
+            seed,
+            out,
+            error_rate=error_rate,
+            as_of=date.fromisoformat(as_of) if as_of else None,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    rows = sum(f.rows for f in manifest.files)
+    console.print(f"已生成 {len(manifest.files)} 个文件、{rows:,} 行，位于 {out}")
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="subject | department | credit_office | admin")],
+    password: Annotated[str | None, typer.Option(help="密码（不填则交互输入）")] = None,
+    name: Annotated[str | None, typer.Option(help="显示名称")] = None,
+    department: Annotated[str | None, typer.Option(help="所属单位：单位代码或统一社会信用代码")] = None,
+    subject: Annotated[str | None, typer.Option(help="关联主体：统一社会信用代码或主体编号")] = None,
+) -> None:
+    """新增用户。"""
+    from xinyong.accounts import service
+    from xinyong.archive import service as archive
+    from xinyong.core.db import unit_of_work
+
+    if password is None:
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt=True)
+    try:
+        with unit_of_work() as session:
+            dept_id = service.find_department(session, department).id if department else None
+            subject_id = archive.subject_by_key(session, subject).id if subject else None
+            user = service.create_user(
+                session,
+                cli_actor(),
+                username=username,
+                password=password,
+                role=role,
+                display_name=name,
+                department_id=dept_id,
+                subject_id=subject_id,
+            )
+            console.print(f"已创建用户 {user.username}（{role}）")
+    except (DomainError, ValueError) as exc:
+        fail(getattr(exc, "message", str(exc)))
+
+
+@dept_app.command("add")
+def department_add(
+    name: str,
+    uscc: Annotated[str, typer.Option(help="单位统一社会信用代码")],
+    code: Annotated[str, typer.Option(help="单位简码，如 scjgj")],
+    short_name: Annotated[str | None, typer.Option(help="简称")] = None,
+    level: Annotated[str, typer.Option(help="municipal | district | zone | public_service")] = "municipal",
+    region: Annotated[str, typer.Option(help="行政区划代码")] = "320100",
+) -> None:
+    """新增信息提供单位。"""
+    from xinyong.accounts import service
+    from xinyong.core.db import unit_of_work
+
+    try:
+        with unit_of_work() as session:
+            dept = service.add_department(
+                session,
+                cli_actor(),
+                name=name,
+                uscc=uscc,
+                code=code,
+                short_name=short_name,
+                level=level,
+                region_code=region,
+            )
+            console.print(f"已新增单位 {dept.name}（{dept.code}，{dept.uscc}）")
+    except DomainError as exc:
+        fail(exc.message)
+
+
+@dept_app.command("list")
+def department_list() -> None:
+    """列出信息提供单位。"""
+    from xinyong.accounts import service
+    from xinyong.core.db import unit_of_work
+
+    with unit_of_work() as session:
+        table = Table("代码", "名称", "统一社会信用代码", "层级", "报送信息类")
+        for d in service.list_departments(session):
+            table.add_row(d.code, d.name, d.uscc, d.level, ", ".join(d.submits))
+    console.print(table)
+
+
+@client_app.command("add")
+def client_add(
+    name: str,
+    permission: Annotated[list[str], typer.Option(help="权限：check submit query lending subscribe，可重复")],
+    department: Annotated[str | None, typer.Option(help="代表的单位（报送用）")] = None,
+) -> None:
+    """新增接入系统，令牌只显示这一次。"""
+    from xinyong.accounts import service
+    from xinyong.core.db import unit_of_work
+
+    try:
+        with unit_of_work() as session:
+            dept_id = service.find_department(session, department).id if department else None
+            issued = service.create_client(
+                session, cli_actor(), name=name, permissions=permission, department_id=dept_id
+            )
+    except DomainError as exc:
+        fail(exc.message)
+    err.print(f"已创建接入系统 {name}，权限：{', '.join(sorted(set(permission)))}。令牌只显示这一次，请妥善保存：")
+    print(issued.token)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计日志哈希链；发现篡改时指出第一处并以非零状态退出。"""
+    from xinyong.core import audit
+    from xinyong.core.db import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        result = audit.verify(session)
+    if result.ok:
+        console.print(f"审计日志完好：共校验 {result.checked:,} 条事件。")
+        return
+    err.print(
+        f"[red]审计日志被篡改：[/red]第 {result.broken_seq} 号事件 — {result.reason}（此前 {result.checked:,} 条完好）"
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False) -> None:
+    """平台数据量统计。"""
+    from sqlalchemy import func, select
+
+    from xinyong.archive import service as archive
+    from xinyong.collection.models import Batch
+    from xinyong.core.db import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        s = archive.stats(session)
+        batches = session.scalar(select(func.count()).select_from(Batch)) or 0
+    data = {"subjects": s.subjects, "records": s.records, "current_records": s.current_records, "batches": batches}
+    if as_json:
+        print(json.dumps(data))
+    else:
+        for k, v in data.items():
+            console.print(f"{k}: {v:,}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    try:
+        app()
+    except DomainError as exc:
+        err.print(f"[red]错误：[/red]{exc.message}")
+        sys.exit(1)

@@ -1,0 +1,14 @@
+"""Every domain's models in one metadata (Alembic, tests), imported explicitly, not as a side effect."""
+
+from __future__ import annotations
+
+from xinyong.core.db import Base
+
+
+def load_models() -> type[Base]:
+    from xinyong.accounts import models as _accounts  # noqa: F401
+    from xinyong.archive import models as _archive  # noqa: F401
+    from xinyong.collection import models as _collection  # noqa: F401
+    from xinyong.core import audit as _audit  # noqa: F401
+
+    return Base

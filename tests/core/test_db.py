@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, select
+
+from tests.builders import make_subject
+from xinyong.archive.models import Subject
+from xinyong.core import clock
+from xinyong.core.db import get_engine
+from xinyong.schema import load_models
+
+
+def test_migrations_build_every_table_of_the_models(clean_db):
+    tables = set(inspect(get_engine(clean_db)).get_table_names())
+    assert set(load_models().metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+def test_times_are_stored_in_utc_and_come_back_aware(session):
+    shanghai = timezone(timedelta(hours=8))
+    s = make_subject(session)
+    s.updated_at = datetime(2026, 3, 5, 9, 30, tzinfo=shanghai)
+    session.commit()
+    session.expire_all()
+    back = session.scalar(select(Subject.updated_at).where(Subject.id == s.id))
+    assert back == datetime(2026, 3, 5, 1, 30, tzinfo=UTC)
+    assert back.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(session):
+    s = make_subject(session)
+    s.updated_at = datetime(2026, 3, 5, 9, 30)
+    with pytest.raises(Exception, match="naive datetime"):
+        session.flush()
+
+
+def test_clock_can_be_moved_and_today_is_shanghai_local():
+    start = clock.now()
+    clock.move(timedelta(days=400))
+    try:
+        assert (clock.now() - start).days >= 399
+    finally:
+        clock.reset()
+    assert abs((clock.now() - start).total_seconds()) < 60
