@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("name_initials", sa.String(length=100), nullable=False),
         sa.Column("uscc", sa.String(length=18), nullable=True),
         sa.Column("district_code", sa.String(length=12), nullable=True),
-        sa.Column("industry", sa.String(length=8), nullable=True),
+        sa.Column("industry", sa.String(length=40), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("registered_on", sa.Date(), nullable=True),
         sa.Column("updated_at", xinyong.core.db.UTCDateTime(timezone=True), nullable=True),

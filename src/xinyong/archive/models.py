@@ -64,7 +64,7 @@ class Subject(IdMixin, CreatedMixin, Base):
     name_initials: Mapped[str] = mapped_column(String(100), default="")  # pinyin initials for search
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     district_code: Mapped[str | None] = mapped_column(String(12), index=True)
-    industry: Mapped[str | None] = mapped_column(String(8))
+    industry: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="active")
     registered_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,308 @@
+"""Row validation driven by the catalogue. Every failure has a stable code and a Chinese message that names
+the row, the column and what to fix. Identifier errors reuse the identifier module's codes (uscc_*, rid_*)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from xinyong.archive.identifiers import (
+    IdentifierError,
+    normalize_code,
+    validate_legacy_reg_no,
+    validate_org_code,
+    validate_resident_id,
+    validate_uscc,
+)
+from xinyong.catalog.schemas import FieldDef, InfoClass
+from xinyong.catalog.service import Catalog
+from xinyong.collection import normalize
+
+ERROR_CODES: dict[str, str] = {
+    "missing_required": "必填项为空",
+    "missing_conditional": "条件必填项为空",
+    "too_long": "内容超长",
+    "bad_date": "日期无法识别或不存在",
+    "future_date": "日期晚于今天",
+    "date_order": "日期先后顺序错误",
+    "bad_number": "不是数字",
+    "negative_amount": "金额为负数",
+    "out_of_range": "数值超出范围",
+    "unknown_code": "代码表中没有该值",
+    "ambiguous_code": "代码含义不明确",
+}
+ID_TYPE_RESIDENT = "resident_id"
+
+
+@dataclass(frozen=True)
+class RowError:
+    code: str
+    column: str | None
+    message: str
+
+
+@dataclass
+class ValidatedRow:
+    number: int
+    values: dict[str, Any]  # field name → normalised value (str, date, Decimal, list[str] for multi)
+    raw: dict[str, Any]
+    errors: list[RowError]
+    placeholders: dict[str, str]  # field name → what its placeholder value means (no_code, long_term)
+
+
+class RowValidator:
+    """Compiled once per batch: which columns feed which field and how each field is read."""
+
+    def __init__(self, catalog: Catalog, info_class: InfoClass, header: Sequence[str], today: date) -> None:
+        self.catalog = catalog
+        self.info_class = info_class
+        self.header = list(header)
+        self.today = today
+        self.columns: dict[str, list[int]] = {}
+        self.unknown_columns: list[str] = []
+        for i, h in enumerate(self.header):
+            if not h:
+                continue
+            name = catalog.field_for_header(info_class.code, h)
+            if name is None:
+                self.unknown_columns.append(h)
+            else:
+                self.columns.setdefault(name, []).append(i)
+        self.fields = [f for f in info_class.fields if f.name in self.columns]
+        self.missing_columns = [f.label for f in info_class.fields if f.required and f.name not in self.columns]
+        self._readers: dict[str, Callable[[Any, FieldDef], Any]] = {
+            "text": self._text,
+            "date": self._date,
+            "decimal": self._decimal,
+            "integer": self._integer,
+            "code_list": self._code,
+            "uscc": self._uscc,
+            "org_code": self._org_code,
+            "legacy_reg_no": self._legacy,
+            "resident_id": self._text_code,  # checked after the id type is known
+        }
+
+    def label(self, name: str) -> str:
+        return self.info_class.field(name).label
+
+    def validate(self, number: int, cells: Sequence[Any]) -> ValidatedRow:
+        raw: dict[str, Any] = {}
+        for i, h in enumerate(self.header):
+            if i < len(cells) and cells[i] not in (None, ""):
+                raw[h or f"第{i + 1}列"] = _plain(cells[i])
+        values: dict[str, Any] = {}
+        placeholders: dict[str, str] = {}
+        errors: list[RowError] = []
+        for f in self.fields:
+            cell = self._cell(f, cells)
+            if cell is None:
+                continue
+            placeholder = _placeholder(f, cell)
+            if placeholder:
+                placeholders[f.name] = placeholder
+                if f.type != "date":
+                    continue
+            try:
+                value = self._readers[f.type](cell, f)
+            except IdentifierError as exc:
+                errors.append(self._error(number, f, exc.code, exc.message))
+                continue
+            except ValueError as exc:
+                errors.append(self._error(number, f, _value_error_code(f, exc), str(exc)))
+                continue
+            if value is not None and value != []:
+                values[f.name] = value
+        self._check_resident_ids(number, values, errors)
+        self._check_required(number, values, placeholders, errors)
+        self._check_dates(number, values, placeholders, errors)
+        return ValidatedRow(number, values, raw, errors, placeholders)
+
+    # --- readers ------------------------------------------------------------------------------
+
+    def _cell(self, f: FieldDef, cells: Sequence[Any]) -> Any:
+        found = [cells[i] for i in self.columns[f.name] if i < len(cells) and normalize.text(cells[i]) is not None]
+        if not found:
+            return None
+        if len(found) == 1:
+            return found[0]
+        return ";".join(normalize.text(c) or "" for c in found)  # v1 处罚类别1 + 处罚类别2
+
+    def _text(self, cell: Any, f: FieldDef) -> str | None:
+        value = normalize.text(cell)
+        if value is not None and f.max_length and len(value) > f.max_length:
+            raise ValueError(f"超过 {f.max_length} 个字符（现有 {len(value)} 个）")
+        return value
+
+    def _text_code(self, cell: Any, f: FieldDef) -> str | None:
+        value = normalize.text(cell)
+        return normalize_code(value) if value else None
+
+    def _date(self, cell: Any, f: FieldDef) -> date | None:
+        return normalize.parse_date(cell)
+
+    def _decimal(self, cell: Any, f: FieldDef) -> Decimal | None:
+        value = normalize.parse_amount(cell, f.unit)
+        if value is not None:
+            self._range(value, f)
+        return value
+
+    def _integer(self, cell: Any, f: FieldDef) -> int | None:
+        value = normalize.parse_integer(cell)
+        if value is not None:
+            self._range(Decimal(value), f)
+        return value
+
+    def _range(self, value: Decimal, f: FieldDef) -> None:
+        if f.min is not None and value < f.min:
+            raise _RangeError(f"不能小于 {f.min}（现为 {value}）", negative=f.min == 0 and value < 0)
+        if f.max is not None and value > f.max:
+            raise _RangeError(f"不能大于 {f.max}（现为 {value}）")
+
+    def _code(self, cell: Any, f: FieldDef) -> str | list[str] | None:
+        assert f.code_list is not None
+        schemes = list(f.code_schemes) or None
+        if f.multi:
+            codes, unknown = self.catalog.resolve_codes(f.code_list, cell, f.split_separators, schemes)
+            if unknown:
+                raise _CodeError(self._unknown_message(f, "、".join(unknown)))
+            return codes
+        code = self.catalog.resolve_code(f.code_list, cell, schemes)
+        if code is None:
+            raise _CodeError(self._unknown_message(f, str(cell)))
+        return code
+
+    def _unknown_message(self, f: FieldDef, value: str) -> str:
+        assert f.code_list is not None
+        allowed = "、".join(v.label for v in self.catalog.code_list(f.code_list).values if not v.legacy)
+        return f"“{value}”不在代码表中，应为：{allowed}"
+
+    def _uscc(self, cell: Any, f: FieldDef) -> str:
+        return validate_uscc(str(normalize.text(cell)))
+
+    def _org_code(self, cell: Any, f: FieldDef) -> str:
+        return validate_org_code(str(normalize.text(cell)))
+
+    def _legacy(self, cell: Any, f: FieldDef) -> str:
+        return validate_legacy_reg_no(str(normalize.text(cell)))
+
+    # --- row checks ---------------------------------------------------------------------------
+
+    def _check_resident_ids(self, number: int, values: dict[str, Any], errors: list[RowError]) -> None:
+        """An ID number is checked as a resident ID card (GB 11643) when its 证件类型 says so or is blank."""
+        for f in self.fields:
+            if f.type != "resident_id" or f.name not in values:
+                continue
+            id_type = values.get(f.id_type_field) if f.id_type_field else None
+            if id_type not in (None, ID_TYPE_RESIDENT):
+                continue
+            try:
+                values[f.name] = validate_resident_id(values[f.name], today=self.today)
+            except IdentifierError as exc:
+                errors.append(self._error(number, f, exc.code, exc.message))
+                del values[f.name]
+
+    def _check_required(
+        self, number: int, values: dict[str, Any], placeholders: dict[str, str], errors: list[RowError]
+    ) -> None:
+        failed = {e.column for e in errors}
+        for name in self.catalog.required_for(self.info_class.code, values):
+            f = self.info_class.field(name)
+            if name in values or name in placeholders or f.label in failed:
+                continue
+            if f.required:
+                errors.append(self._error(number, f, "missing_required", "为必填项，不能为空"))
+            else:
+                cond = f.required_when
+                why = ""
+                if cond is not None:
+                    target = self.info_class.field(cond.field)
+                    shown = values.get(cond.field)
+                    codes = shown if isinstance(shown, list) else [shown]
+                    why = f"（当「{target.label}」为 {'、'.join(self._code_label(target, c) for c in codes)} 时）"
+                errors.append(self._error(number, f, "missing_conditional", f"为条件必填项，不能为空{why}"))
+
+    def _code_label(self, f: FieldDef, code: Any) -> str:
+        if f.code_list and isinstance(code, str) and code in self.catalog.code_list(f.code_list).codes:
+            return self.catalog.code_list(f.code_list).value(code).label
+        return str(code)
+
+    def _check_dates(
+        self, number: int, values: dict[str, Any], placeholders: dict[str, str], errors: list[RowError]
+    ) -> None:
+        rules = self.info_class.validations
+        for name in rules.date_not_future:
+            value = values.get(name)
+            if isinstance(value, date) and value > self.today:
+                f = self.info_class.field(name)
+                errors.append(
+                    self._error(number, f, "future_date", f"{value.isoformat()} 晚于今天，决定日期不能是将来")
+                )
+        for first, second in rules.not_after:
+            a, b = values.get(first), values.get(second)
+            if isinstance(a, date) and isinstance(b, date) and a > b and second not in placeholders:
+                fa, fb = self.info_class.field(first), self.info_class.field(second)
+                errors.append(
+                    self._error(
+                        number,
+                        fb,
+                        "date_order",
+                        f"{b.isoformat()} 早于「{fa.label}」{a.isoformat()}，请检查两个日期是否填反",
+                    )
+                )
+
+    def _error(self, number: int, f: FieldDef, code: str, detail: str) -> RowError:
+        return RowError(code, f.label, f"第 {number} 行「{f.label}」：{detail}")
+
+
+class _RangeError(ValueError):
+    def __init__(self, message: str, negative: bool = False) -> None:
+        super().__init__(message)
+        self.negative = negative
+
+
+class _CodeError(ValueError):
+    pass
+
+
+def _value_error_code(f: FieldDef, exc: ValueError) -> str:
+    if isinstance(exc, _RangeError):
+        return "negative_amount" if exc.negative else "out_of_range"
+    if isinstance(exc, _CodeError):
+        return "unknown_code"
+    if f.type == "date":
+        return "bad_date"
+    if f.type in ("decimal", "integer"):
+        return "bad_number"
+    return "too_long"
+
+
+def _placeholder(f: FieldDef, cell: Any) -> str | None:
+    if not f.placeholder_values:
+        return None
+    value = normalize.text(cell)
+    if value is None:
+        return None
+    if f.type == "date":
+        try:
+            parsed = normalize.parse_date(cell)
+        except ValueError:
+            return None
+        value = parsed.isoformat() if parsed else value
+    else:
+        value = normalize_code(value)
+    for p in f.placeholder_values:
+        if value == p.value.upper() or value == p.value:
+            return p.means
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe copy of a raw cell for the rejection report."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
