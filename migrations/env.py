@@ -20,7 +20,7 @@ def run_migrations_online() -> None:
         _run(connectable)
 
 
-def _run(connection) -> None:  # noqa: ANN001 - alembic's Connection
+def _run(connection) -> None:  # alembic Connection
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

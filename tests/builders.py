@@ -31,8 +31,11 @@ def make_subject(session: Session, **overrides: Any) -> Subject:
     session.flush()
     now = clock.now()
     if subject.uscc:
-        session.add(SubjectIdentifier(subject_id=subject.id, scheme="uscc", value=subject.uscc,
-                                      first_seen_at=now, last_seen_at=now))
+        session.add(
+            SubjectIdentifier(
+                subject_id=subject.id, scheme="uscc", value=subject.uscc, first_seen_at=now, last_seen_at=now
+            )
+        )
     session.flush()
     return subject
 
@@ -41,8 +44,9 @@ def make_person(session: Session, name: str = "张晓明", birth: date = date(19
     rid = make_resident_id("320102", birth, seq)
     subject = make_subject(session, name=name, kind="natural_person", uscc=None, district_code="320102")
     now = clock.now()
-    session.add(SubjectIdentifier(subject_id=subject.id, scheme="resident_id", value=rid,
-                                  first_seen_at=now, last_seen_at=now))
+    session.add(
+        SubjectIdentifier(subject_id=subject.id, scheme="resident_id", value=rid, first_seen_at=now, last_seen_at=now)
+    )
     session.flush()
     return subject
 

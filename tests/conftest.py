@@ -52,8 +52,12 @@ def db_url() -> Iterator[str]:
     if BACKEND == "postgresql":
         admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{DB_NAME}" TEMPLATE template0 ENCODING \'UTF8\' '
-                              "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
+            conn.execute(
+                text(
+                    f"CREATE DATABASE \"{DB_NAME}\" TEMPLATE template0 ENCODING 'UTF8' "
+                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+                )
+            )
     migrate.upgrade(DB_URL)
     yield DB_URL
     get_engine(DB_URL).dispose()

@@ -7,9 +7,15 @@ from fastapi import FastAPI
 
 def mount_routers(app: FastAPI) -> None:
     from xinyong.accounts import pages as accounts_pages
+    from xinyong.collection import api as collection_api
+    from xinyong.collection import pages as collection_pages
     from xinyong.publicity import api as publicity_api
     from xinyong.publicity import pages as publicity_pages
+    from xinyong.quality import pages as quality_pages
 
     app.include_router(publicity_pages.router)
     app.include_router(accounts_pages.router)
+    app.include_router(collection_pages.router)
+    app.include_router(quality_pages.router)
     app.include_router(publicity_api.router, prefix="/api/v1")
+    app.include_router(collection_api.router, prefix="/api/v1")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -25,16 +22,10 @@ HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法", 500: "
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        get_engine(settings.database_url).dispose()
-
     app = FastAPI(
         title="xinyong 公共信用信息平台 API",
         version=__version__,
         description="公共信用信息归集、查询、核查与服务接口。",
-        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.sessionmaker = make_sessionmaker(get_engine(settings.database_url))

@@ -27,6 +27,10 @@ app.add_typer(user_app, name="user")
 app.add_typer(dept_app, name="department")
 app.add_typer(client_app, name="client")
 app.add_typer(audit_app, name="audit")
+quality_app = typer.Typer(help="数据质量", no_args_is_help=True)
+app.add_typer(quality_app, name="quality")
+batch_app = typer.Typer(help="报送批次", no_args_is_help=True)
+app.add_typer(batch_app, name="batch")
 
 console = Console()
 err = Console(stderr=True)
@@ -244,6 +248,40 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出"
     else:
         for k, v in data.items():
             console.print(f"{k}: {v:,}")
+
+
+@quality_app.command("report")
+def quality_report(
+    month: Annotated[str, typer.Option(help="统计月份 YYYY-MM（按报送时间，北京时间）")],
+    out: Annotated[Path, typer.Option(help="输出的 XLSX 文件")],
+    department: Annotated[str | None, typer.Option(help="只统计一个单位：单位代码或统一社会信用代码")] = None,
+) -> None:
+    """生成月度数据质量通报（XLSX）。"""
+    from xinyong.quality.cli import report_command
+
+    report_command(month, department, out)
+
+
+@batch_app.command("rejections")
+def batch_rejections(
+    batch_id: int,
+    out: Annotated[Path, typer.Option(help="输出文件，.xlsx 或 .csv")],
+) -> None:
+    """导出一个批次的退回明细。"""
+    from xinyong.collection import report, service
+    from xinyong.core import audit
+    from xinyong.core.db import unit_of_work
+
+    fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
+    try:
+        with unit_of_work() as session:
+            batch = service.get_batch_for(session, batch_id, None)
+            content, _, _ = report.render(session, batch, fmt)
+            audit.record(session, cli_actor(), "batch.rejections.read", "batch", batch.id, {"format": fmt})
+    except DomainError as exc:
+        fail(exc.message)
+    out.write_bytes(content)
+    console.print(f"已导出批次 {batch_id} 的退回明细：{out}")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -16,8 +16,19 @@ def test_seeded_departments_include_municipal_units_all_districts_and_jiangbei_z
     names = {d.name for d in depts}
     assert {"南京市市场监督管理局", "国家税务总局南京市税务局", "南京市生态环境局"} <= names
     districts = {d.region_code for d in depts if d.level == "district"}
-    assert districts == {"320102", "320104", "320105", "320106", "320111", "320113", "320114",
-                         "320115", "320116", "320117", "320118"}
+    assert districts == {
+        "320102",
+        "320104",
+        "320105",
+        "320106",
+        "320111",
+        "320113",
+        "320114",
+        "320115",
+        "320116",
+        "320117",
+        "320118",
+    }
     zone = [d for d in depts if d.level == "zone"]
     assert zone and all(d.region_code == "JBXQ" for d in zone)
     from xinyong.archive.identifiers import validate_uscc

@@ -71,8 +71,17 @@ def test_rehashing_an_edited_event_still_breaks_the_next_link(session):
         audit.record(session, audit.SYSTEM, "step", "thing", i)
     session.commit()
     first = _events(session)[0]
-    forged = audit.event_hash(first.prev_hash, first.seq, first.occurred_at, first.actor, first.actor_name,
-                              first.action, first.target_type, "forged", first.details)
+    forged = audit.event_hash(
+        first.prev_hash,
+        first.seq,
+        first.occurred_at,
+        first.actor,
+        first.actor_name,
+        first.action,
+        first.target_type,
+        "forged",
+        first.details,
+    )
     session.execute(update(AuditEvent).where(AuditEvent.id == first.id).values(target_id="forged", hash=forged))
     session.commit()
     result = audit.verify(session)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -32,7 +34,7 @@ from xinyong.collection.readers import open_rows
 from xinyong.collection.validate import RowValidator, ValidatedRow
 from xinyong.core import audit, clock
 from xinyong.core.audit import Actor
-from xinyong.core.errors import DomainError
+from xinyong.core.errors import DomainError, NotFound
 
 CHUNK_ROWS = 2000
 FACT_PROPERTIES = (
@@ -441,3 +443,125 @@ class _ChunkLoader:
             self.session.execute(insert(SubjectFact), add)
         if subjects:
             self.session.execute(update(Subject), subjects)
+
+
+def uploads_dir() -> Path:
+    from xinyong.config import get_settings
+
+    path = get_settings().var_dir / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ingest_upload(
+    session: Session,
+    stream: BinaryIO,
+    file_name: str,
+    *,
+    department: Department,
+    info_class: str,
+    actor: Actor,
+    channel: str,
+) -> BatchSummary:
+    """Keep the submitted file (named by its SHA-256, so nothing is lost and nothing stored twice), then ingest."""
+    suffix = Path(file_name).suffix.lower()[:10]
+    tmp = uploads_dir() / f".incoming-{uuid.uuid4().hex}{suffix}"
+    try:
+        with tmp.open("wb") as out:
+            shutil.copyfileobj(stream, out, length=1 << 20)
+        summary = ingest_file(
+            session,
+            tmp,
+            department=department,
+            info_class=info_class,
+            actor=actor,
+            channel=channel,
+            file_name=Path(file_name).name,
+        )
+        tmp.replace(uploads_dir() / f"{summary.sha256}{suffix}")
+        return summary
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def get_batch_for(session: Session, batch_id: int, department_id: int | None) -> Batch:
+    """A batch as its department (or, with None, the credit office) may see it; others get 404, not 403."""
+    batch = session.get(Batch, batch_id)
+    if batch is None or (department_id is not None and batch.department_id != department_id):
+        raise NotFound(f"批次 {batch_id} 不存在", code="batch_not_found")
+    return batch
+
+
+def batch_summary(session: Session, batch: Batch) -> BatchSummary:
+    dept = session.get(Department, batch.department_id)
+    details = batch.details or {}
+    return BatchSummary(
+        batch.id,
+        batch.file_name,
+        batch.file_sha256,
+        batch.info_class,
+        dept.code if dept else "",
+        batch.file_format,
+        batch.encoding,
+        batch.rows,
+        batch.accepted,
+        batch.new_versions,
+        batch.duplicates,
+        batch.withdrawn,
+        batch.rejected,
+        details.get("linked", {}),
+        details.get("review", 0),
+        details.get("unknown_columns", []),
+    )
+
+
+def list_batches(session: Session, department_id: int | None, limit: int = 50) -> list[Batch]:
+    stmt = select(Batch).order_by(Batch.id.desc()).limit(limit)
+    if department_id is not None:
+        stmt = stmt.where(Batch.department_id == department_id)
+    return list(session.scalars(stmt))
+
+
+def rejections_of(session: Session, batch_id: int, limit: int = 200) -> list[Rejection]:
+    stmt = select(Rejection).where(Rejection.batch_id == batch_id).order_by(Rejection.row_number, Rejection.id)
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def lineage(session: Session, record_id: int, department_id: int | None) -> dict[str, Any]:
+    """From a record to its batch, file name and hash, source row, submitter and time (and its versions)."""
+    record = session.get(CreditRecord, record_id)
+    if record is None or (department_id is not None and record.source_department_id != department_id):
+        raise NotFound(f"记录 {record_id} 不存在", code="record_not_found")
+    batch = session.get(Batch, record.batch_id) if record.batch_id else None
+    dept = session.get(Department, record.source_department_id)
+    versions = archive.record_history(session, record.key_hash)
+    return {
+        "record_id": record.id,
+        "info_class": record.info_class,
+        "version": record.version,
+        "is_current": record.is_current,
+        "state": record.state,
+        "link_method": record.link_method,
+        "department": {"code": dept.code, "name": dept.name} if dept else None,
+        "batch": None
+        if batch is None
+        else {
+            "id": batch.id,
+            "file_name": batch.file_name,
+            "sha256": batch.file_sha256,
+            "channel": batch.channel,
+            "submitted_by": batch.submitted_by,
+            "submitted_at": batch.submitted_at.isoformat(),
+        },
+        "source_row": record.source_row,
+        "versions": [
+            {
+                "record_id": v.id,
+                "version": v.version,
+                "batch_id": v.batch_id,
+                "state": v.state,
+                "created_at": v.created_at.isoformat(),
+            }
+            for v in versions
+        ],
+    }

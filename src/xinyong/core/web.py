@@ -23,6 +23,7 @@ def _session(request: Request) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
+        session.expunge_all()  # loaded objects (request.state.user) stay readable for the error page
         session.rollback()
         raise
     finally:
@@ -62,3 +63,11 @@ def _local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Any:
     context.setdefault("user", getattr(request.state, "user", None))
     return templates().TemplateResponse(request, name, context, status_code=status_code)
+
+
+def content_disposition(file_name: str) -> str:
+    """An attachment header that carries a Chinese file name (RFC 6266 / RFC 5987)."""
+    from urllib.parse import quote
+
+    ascii_name = file_name.encode("ascii", "ignore").decode() or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"

@@ -50,9 +50,10 @@ class NameMaker:
         return self.surname() + given, male
 
     def resident_id(self, district: District, birth: date, male: bool) -> str:
-        """A valid resident ID whose address code existed in the birth year (stdnum 2.2 rule)."""
-        areas = [a for a, start, end in district.id_areas if _within(birth.year, start, end)]
-        area = self.rng.choice(areas or ["320100"])
+        """A valid resident ID whose address code existed in the birth year (stdnum 2.2 rule); mostly
+        the district's own code, the first of ``id_areas`` that fits."""
+        areas = [a for a, start, end in district.id_areas if _within(birth.year, start, end)] or ["320100"]
+        area = areas[0] if self.rng.random() < 0.8 else self.rng.choice(areas)
         while True:
             seq = self.rng.randrange(0, 999)
             if seq % 2 != int(male):
@@ -106,7 +107,11 @@ class NameMaker:
             place = "南京" + (district.short if self.rng.random() < 0.2 else "")
             return f"{place}{self.trade_name()}{industry['word']}{form['form']}"
 
-        return self.unique(build, lambda: f"南京{self.trade_name()}{self.trade_name()}{industry['word']}{form['form']}"), industry, form
+        return (
+            self.unique(build, lambda: f"南京{self.trade_name()}{self.trade_name()}{industry['word']}{form['form']}"),
+            industry,
+            form,
+        )
 
     def shop(self, district: District) -> tuple[str, dict[str, Any]]:
         """个体工商户: 玄武区张记面馆 / 玄武区恒达便利店 / 玄武区中山路老王五金店."""

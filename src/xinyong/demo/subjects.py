@@ -26,7 +26,7 @@ PLACEHOLDER_SHARE = 0.10
 PLACEHOLDER_CODE = "00000000000000000X"
 #: Share of the companies registered before the 2014 reform whose 双公示 rows also carry the 15-digit
 #: 工商注册号 (about 5 % of all companies).
-LEGACY_REG_NO_SHARE = 0.12
+LEGACY_REG_NO_SHARE = 0.15
 LEGACY_REG_NO_BEFORE = date(2014, 3, 1)
 
 _CAPITAL = {
@@ -90,9 +90,10 @@ class SubjectFactory:
         self.townships: set[tuple[str, str]] = set()
 
     def established(self, earliest: date) -> date:
-        """Skewed towards recent years, as the stock of subjects is."""
+        """Younger subjects are more frequent (older ones have left the stock): the age density falls
+        linearly from ``as_of`` to ``earliest``."""
         span = (self.as_of - earliest).days
-        return date.fromordinal(self.as_of.toordinal() - int(span * self.rng.random() ** 1.6))
+        return date.fromordinal(self.as_of.toordinal() - int(span * (1 - self.rng.random() ** 0.5)))
 
     def capital(self, kind: str) -> Decimal | None:
         if kind not in _CAPITAL:
@@ -163,7 +164,12 @@ class SubjectFactory:
     def social(self, sid: int) -> Subject:
         s = self.base(sid, "social", self.rng.choice(self.words.districts), date(1995, 1, 1))
         if self.rng.random() < 0.45:
-            s.subkind, s.name, s.letter, s.reg_type = "social_group", self.names.association(s.district), "S", "社会团体"
+            s.subkind, s.name, s.letter, s.reg_type = (
+                "social_group",
+                self.names.association(s.district),
+                "S",
+                "社会团体",
+            )
             typ = "1"
         else:
             s.name, form = self.names.nonprofit(s.district)
