@@ -319,3 +319,13 @@ def test_registration_file_creates_subjects_and_keeps_fact_history(session, tmp_
         select(SubjectFact).where(SubjectFact.property == "address").order_by(SubjectFact.id)
     ).all()
     assert [(f.value[-7:], f.is_current) for f in history] == [("街道中山路1号", False), ("道北京东路2号", True)]
+
+
+def test_resending_an_old_file_after_a_correction_reverts_nothing(session, tmp_path):
+    old = write_csv(tmp_path / "a.csv", [penalty()])
+    ingest(session, old)
+    ingest(session, write_csv(tmp_path / "b.csv", [penalty(**{"罚款金额（万元）": "8", "处罚内容": "罚款8万元"})]))
+    again = ingest(session, old)
+    assert (again.accepted, again.duplicates) == (0, 1)
+    current = session.scalar(select(CreditRecord).where(CreditRecord.is_current.is_(True)))
+    assert current.version == 2 and current.payload["fine_amount"] == "8"

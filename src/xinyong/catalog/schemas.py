@@ -40,6 +40,11 @@ FieldType = Literal[
 NUMERIC_TYPES = frozenset({"decimal", "integer"})
 DEFAULT_SEPARATORS: tuple[str, ...] = (";", "；", "、", ",", "，")
 
+# How to fill a column that a file does not have at all (old v1 layouts lack the 2.0 columns):
+# department.name / department.uscc (the submitting unit), infer.subject_category (from the codes present),
+# infer.id_type (身份证 when an ID number is present: v1's only ID column, CF_XDR_SFZ, is the resident ID),
+# field.<name> (another field of the row), const.<value>. A present but blank column is never derived.
+DERIVE_PATTERN = r"^(department\.(name|uscc)|infer\.(subject_category|id_type)|field\.[a-z][a-z0-9_]*|const\..+)$"
 _INVISIBLE = re.compile(r"[\s\u200b\u200c\u200d\ufeff*]+")
 _REQUIRED_MARK = re.compile(r"[(\[【<](?:必填项?|选填项?|非必填|可选|可空|必须)[)\]】>]")
 _EXCEL_INT = re.compile(r"^(\d+)\.0+$")
@@ -265,6 +270,7 @@ class FieldDef(_Strict):
     unit: Text | None = None
     placeholder_values: tuple[Placeholder, ...] = ()
     id_type_field: CodeName | None = None
+    derive: Annotated[str, StringConstraints(pattern=DERIVE_PATTERN)] | None = None
     confirmed: bool = True
     note: str | None = None
 
@@ -382,6 +388,8 @@ class InfoClass(_Strict):
                 need(f"fields.{f.name}.required_when", cond.field, None if cond.present is not None else "code_list")
             if f.id_type_field:
                 need(f"fields.{f.name}.id_type_field", f.id_type_field, "code_list")
+            if f.derive and f.derive.startswith("field."):
+                need(f"fields.{f.name}.derive", f.derive.removeprefix("field."))
         if self.effective_to is not None and self.effective_to <= self.effective_from:
             raise ValueError("effective_to 须晚于 effective_from")
         self._by_name = by_name

@@ -110,7 +110,7 @@ def ingest_file(
     cls = catalog.get(info_class)
     digest, size = sha256_of(path)
     source = open_rows(path, _header_matcher(catalog, info_class))
-    validator = RowValidator(catalog, cls, source.header, clock.today())
+    validator = RowValidator(catalog, cls, source.header, clock.today(), (department.name, department.uscc))
     if validator.missing_columns:
         raise DomainError(
             f"文件缺少必填列：{'、'.join(validator.missing_columns)}。请确认所选信息类（{cls.name}）与文件一致，"
@@ -131,7 +131,11 @@ def ingest_file(
         submitted_by=actor.id,
         submitted_at=submitted_at or now,
         state=BatchState.COMMITTED,
-        details={"unknown_columns": validator.unknown_columns, "header_row": source.header_row},
+        details={
+            "unknown_columns": validator.unknown_columns,
+            "header_row": source.header_row,
+            "derived_columns": [f.label for f in validator.derived],
+        },
     )
     session.add(batch)
     session.flush()
@@ -242,7 +246,7 @@ class _ChunkLoader:
     def _store(self, rows: list[ValidatedRow]) -> None:
         prepared = [self._prepare(r) for r in rows]
         links = link_rows(self.session, [p["link_input"] for p in prepared], self.now, self.batch.id)
-        existing = self._current_versions({p["key_hash"] for p in prepared})
+        existing, seen = self._versions({p["key_hash"] for p in prepared})
         pending: dict[str, dict[str, Any]] = {}
         inserts: list[dict[str, Any]] = []
         reviews: list[tuple[int, Link, str]] = []
@@ -250,9 +254,10 @@ class _ChunkLoader:
         for p, link in zip(prepared, links, strict=True):
             key = p["key_hash"]
             current = pending.get(key) or existing.get(key)
-            if current is not None and current["content_hash"] == p["content_hash"]:
-                self.summary.duplicates += 1
+            if p["content_hash"] in seen.get(key, ()):
+                self.summary.duplicates += 1  # identical to a stored version: a re-sent old file reverts nothing
                 continue
+            seen.setdefault(key, set()).add(p["content_hash"])
             record = self._record(p, link, current)
             if current is not None:
                 self.summary.new_versions += 1
@@ -368,13 +373,24 @@ class _ChunkLoader:
             "created_at": self.now,
         }
 
-    def _current_versions(self, key_hashes: set[str]) -> dict[str, dict[str, Any]]:
+    def _versions(self, key_hashes: set[str]) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+        """The current version of each key, and the content hashes of all its stored versions."""
+        current: dict[str, dict[str, Any]] = {}
+        seen: dict[str, set[str]] = {}
         if not key_hashes:
-            return {}
-        stmt = select(CreditRecord.id, CreditRecord.key_hash, CreditRecord.version, CreditRecord.content_hash).where(
-            CreditRecord.key_hash.in_(list(key_hashes)), CreditRecord.is_current.is_(True)
-        )
-        return {kh: {"id": i, "version": v, "content_hash": ch} for i, kh, v, ch in self.session.execute(stmt)}
+            return current, seen
+        stmt = select(
+            CreditRecord.id,
+            CreditRecord.key_hash,
+            CreditRecord.version,
+            CreditRecord.content_hash,
+            CreditRecord.is_current,
+        ).where(CreditRecord.key_hash.in_(list(key_hashes)))
+        for i, kh, v, ch, is_current in self.session.execute(stmt):
+            seen.setdefault(kh, set()).add(ch)
+            if is_current:
+                current[kh] = {"id": i, "version": v, "content_hash": ch}
+        return current, seen
 
     def _register(self, prepared: list[dict[str, Any]], links: list[Link]) -> None:
         """Registration rows keep the subject's attributes current and their history as facts (statements)."""

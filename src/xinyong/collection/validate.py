@@ -56,8 +56,16 @@ class ValidatedRow:
 class RowValidator:
     """Compiled once per batch: which columns feed which field and how each field is read."""
 
-    def __init__(self, catalog: Catalog, info_class: InfoClass, header: Sequence[str], today: date) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        info_class: InfoClass,
+        header: Sequence[str],
+        today: date,
+        department: tuple[str, str] | None = None,
+    ) -> None:
         self.catalog = catalog
+        self.department = department  # (name, uscc) of the submitting unit, for derived columns
         self.info_class = info_class
         self.header = list(header)
         self.today = today
@@ -72,7 +80,16 @@ class RowValidator:
             else:
                 self.columns.setdefault(name, []).append(i)
         self.fields = [f for f in info_class.fields if f.name in self.columns]
-        self.missing_columns = [f.label for f in info_class.fields if f.required and f.name not in self.columns]
+        self.derived = [f for f in info_class.fields if f.derive and f.name not in self.columns]
+        self.missing_columns = [
+            f.label for f in info_class.fields if f.required and f.name not in self.columns and not f.derive
+        ]
+        # A conditional field whose column the file lacks altogether (old v1 layouts have no 罚款金额 column) cannot
+        # be checked row by row: the batch records it as a warning and completeness scoring sees the gap.
+        self.absent_conditional = [
+            f.label for f in info_class.conditional_fields if f.name not in self.columns and not f.derive
+        ]
+        self._checkable = {f.name for f in self.fields} | {f.name for f in self.derived}
         self._readers: dict[str, Callable[[Any, FieldDef], Any]] = {
             "text": self._text,
             "date": self._date,
@@ -115,6 +132,7 @@ class RowValidator:
                 continue
             if value is not None and value != []:
                 values[f.name] = value
+        self._derive(values, placeholders)
         self._check_resident_ids(number, values, errors)
         self._check_required(number, values, placeholders, errors)
         self._check_dates(number, values, placeholders, errors)
@@ -188,6 +206,26 @@ class RowValidator:
     def _legacy(self, cell: Any, f: FieldDef) -> str:
         return validate_legacy_reg_no(str(normalize.text(cell)))
 
+    def _derive(self, values: dict[str, Any], placeholders: dict[str, str]) -> None:
+        """Fill columns the file does not have, as the catalogue says (see catalog.schemas.DERIVE_PATTERN)."""
+        for f in self.derived:
+            rule = f.derive or ""
+            value: Any = None
+            if rule.startswith("department.") and self.department:
+                value = self.department[0] if rule == "department.name" else self.department[1]
+            elif rule.startswith("field."):
+                value = values.get(rule.removeprefix("field."))
+            elif rule.startswith("const."):
+                const = rule.removeprefix("const.")
+                value = normalize.parse_date(const) if f.type == "date" else const
+            elif rule == "infer.subject_category":
+                value = infer_subject_category(values, self.info_class, placeholders)
+            elif rule == "infer.id_type":
+                spec = self.info_class.subject
+                value = ID_TYPE_RESIDENT if spec.id_no and values.get(spec.id_no) else None
+            if value is not None:
+                values[f.name] = value
+
     # --- row checks ---------------------------------------------------------------------------
 
     def _check_resident_ids(self, number: int, values: dict[str, Any], errors: list[RowError]) -> None:
@@ -211,6 +249,8 @@ class RowValidator:
         for name in self.catalog.required_for(self.info_class.code, values):
             f = self.info_class.field(name)
             if name in values or name in placeholders or f.label in failed:
+                continue
+            if not f.required and name not in self._checkable:
                 continue
             if f.required:
                 errors.append(self._error(number, f, "missing_required", "为必填项，不能为空"))
@@ -265,6 +305,23 @@ class _RangeError(ValueError):
 
 class _CodeError(ValueError):
     pass
+
+
+def infer_subject_category(
+    values: dict[str, Any], info_class: InfoClass, placeholders: dict[str, str] | None = None
+) -> str | None:
+    """行政相对人类别 from the codes a row carries: a 92… USCC is an individual business (GB 32100 type 2 of
+    authority 9), any other USCC an organisation, an ID number alone a natural person; the no-code placeholder
+    is what individual businesses without a USCC send."""
+    spec = info_class.subject
+    uscc = values.get(spec.uscc) if spec.uscc else None
+    if spec.uscc and (placeholders or {}).get(spec.uscc) == "no_code":
+        return "individual_business"
+    if uscc:
+        return "individual_business" if str(uscc).startswith("92") else "legal_person"
+    if spec.id_no and values.get(spec.id_no):
+        return "natural_person"
+    return None
 
 
 def _value_error_code(f: FieldDef, exc: ValueError) -> str:

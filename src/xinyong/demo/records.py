@@ -243,7 +243,8 @@ class RecordMaker:
     # --- rows -------------------------------------------------------------------------------------
 
     def subject_values(self, p: str, s: Subject) -> dict[str, Any]:
-        code = PLACEHOLDER_CODE if s.placeholder else messy_code(self.rng, s.uscc) if s.uscc else ""
+        no_code = s.placeholder or (s.kind == "individual" and not s.uscc)
+        code = PLACEHOLDER_CODE if no_code else messy_code(self.rng, s.uscc) if s.uscc else ""
         v: dict[str, Any] = {
             f"{p}_XDR_MC": s.name,
             f"{p}_XDR_LB": s.subject_class,
@@ -320,7 +321,11 @@ class RecordMaker:
     def _penalty_values(self, ev: Event, sc: Scenario) -> dict[str, Any]:
         dept, s = self.words.departments[ev.dept], ev.subject
         fine = self.amount(sc.fine) if sc.fine and "fine" in sc.categories else None
-        gains = self.amount(sc.confiscated) if sc.confiscated else None
+        gains = (
+            self.amount(sc.confiscated or [0.01, 0.5])
+            if sc.confiscated or "confiscate_gains" in sc.categories
+            else None
+        )
         when = ev.decided - timedelta(days=self.rng.randint(20, 120))
         revoked = f"{sc.revoked}（{s.person_id or s.uscc}）" if sc.revoked else ""
         v = self.subject_values("CF", s)

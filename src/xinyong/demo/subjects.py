@@ -19,7 +19,7 @@ KIND_SHARES: dict[str, float] = {
     "collective": 0.02,
     "coop": 0.02,
 }
-#: Companies and individual businesses whose 双公示 rows carry only a name (not registered here).
+#: Individual businesses whose 双公示 rows carry only a name and the placeholder code (not registered here).
 UNREGISTERED_SHARE = 0.02
 #: Individual businesses without a USCC: 双公示 rows carry the placeholder code.
 PLACEHOLDER_SHARE = 0.10
@@ -226,7 +226,8 @@ def make_subjects(total: int, rng: random.Random, words: Words, as_of: date) -> 
     for kind, count in kind_counts(total).items():
         for _ in range(count):
             subjects.append(makers[kind](len(subjects)))
-    candidates = [s for s in subjects if s.kind in ("company", "individual") and s.registrar]
+    # Only individual businesses can lack a code: a legal person's 双公示 row must carry its USCC (DOMAIN §4.3).
+    candidates = [s for s in subjects if s.kind == "individual" and s.registrar]
     for s in rng.sample(candidates, min(len(candidates), round(total * UNREGISTERED_SHARE))):
         s.registrar = s.registrar_name = s.uscc = s.legacy_reg_no = ""
     return subjects

@@ -1,0 +1,179 @@
+"""Build the demo city: migrate, seed, generate department files, load them through the collection pipeline
+(exactly as departments would), create one login per role. Idempotent: an existing demo is served as it is."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from xinyong.accounts import service as accounts
+from xinyong.accounts.models import Role, User
+from xinyong.archive.models import CreditRecord, Subject
+from xinyong.collection.service import ingest_file
+from xinyong.config import Settings
+from xinyong.core import audit, clock, migrate
+from xinyong.core.audit import Actor
+from xinyong.core.db import get_engine, unit_of_work
+from xinyong.demo.generator import Manifest, generate_city
+
+DEMO_PASSWORD = "xinyong-demo-2026"
+DEMO_ACTOR = Actor("cli:demo", "演示数据构建")
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class DemoResult:
+    built: bool
+    subjects: int = 0
+    records: int = 0
+    files: int = 0
+    rows: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    mismatches: list[str] = field(default_factory=list)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+    tokens: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _remove_sqlite(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        get_engine(url).dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+
+
+def build_demo(
+    settings: Settings,
+    *,
+    subjects: int,
+    seed: int,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    as_of: date | None = None,
+) -> DemoResult:
+    say = progress or (lambda *_: None)
+    url = settings.database_url
+    if rebuild:
+        _remove_sqlite(url)
+    say("升级数据库结构", 0, None)
+    migrate.upgrade(url)
+    with unit_of_work(url) as session:
+        accounts.seed_departments(session, DEMO_ACTOR)
+        existing = session.scalar(select(func.count()).select_from(Subject)) or 0
+    result = DemoResult(built=existing == 0)
+    started = time.monotonic()
+    if result.built:
+        out = settings.var_dir / "demo"
+        shutil.rmtree(out, ignore_errors=True)
+        manifest = generate_city(subjects, seed, out, as_of=as_of, progress=lambda d, t: say("生成部门报送文件", d, t))
+        _load(url, out, manifest, result, say)
+        with unit_of_work(url) as session:
+            result.tokens = _create_accounts(session)
+    with unit_of_work(url) as session:
+        result.subjects = session.scalar(select(func.count()).select_from(Subject)) or 0
+        result.records = session.scalar(select(func.count()).select_from(CreditRecord)) or 0
+        result.logins = _logins(session)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _load(url: str, out: Path, manifest: Manifest, result: DemoResult, say: Progress) -> None:
+    order = sorted(manifest.files, key=lambda f: (f.info_class != "registration", f.submitted_on, f.path))
+    now = clock.now()
+    for i, f in enumerate(order, start=1):
+        say(f"导入 {f.path}", i, len(order))
+        submitted = datetime.combine(date.fromisoformat(f.submitted_on), dtime(10, 0), tzinfo=clock.local_tz())
+        with unit_of_work(url) as session:
+            dept = accounts.find_department(session, f.department)
+            s = ingest_file(
+                session,
+                out / f.path,
+                department=dept,
+                info_class=f.info_class,
+                actor=DEMO_ACTOR,
+                channel="cli",
+                submitted_at=min(submitted, now),
+            )
+        result.files += 1
+        result.rows += s.rows
+        result.accepted += s.accepted
+        result.duplicates += s.duplicates
+        result.rejected += s.rejected
+        if (s.accepted + s.duplicates, s.rejected) != (f.expected_valid, f.expected_rejected):
+            result.mismatches.append(
+                f"{f.path}: 预期有效 {f.expected_valid}/退回 {f.expected_rejected}，"
+                f"实际 {s.accepted + s.duplicates}/{s.rejected}"
+            )
+
+
+def _create_accounts(session: Any) -> list[tuple[str, str]]:
+    """One login per role and two API clients; the subject login is the firm with the most records."""
+
+    def user(username: str, role: Role, name: str, **kw: Any) -> None:
+        accounts.create_user(
+            session, DEMO_ACTOR, username=username, password=DEMO_PASSWORD, role=role, display_name=name, **kw
+        )
+
+    user("admin", Role.ADMIN, "系统管理员")
+    user("xinyongban", Role.CREDIT_OFFICE, "市信用办 王主任")
+    scjgj = accounts.find_department(session, "scjgj")
+    user("scjgj", Role.DEPARTMENT, "市市场监管局 报送员", department_id=scjgj.id)
+    firm = session.execute(
+        select(CreditRecord.subject_id, func.count())
+        .join(Subject, Subject.id == CreditRecord.subject_id)
+        .where(Subject.kind == "legal_person", CreditRecord.is_current.is_(True))
+        .group_by(CreditRecord.subject_id)
+        .order_by(func.count().desc(), CreditRecord.subject_id)
+        .limit(1)
+    ).first()
+    if firm:
+        name = session.get(Subject, firm[0]).name
+        user("qiye", Role.SUBJECT, name, subject_id=firm[0])
+    check = accounts.create_client(session, DEMO_ACTOR, name="演示：政府采购系统", permissions=["check"])
+    push = accounts.create_client(
+        session, DEMO_ACTOR, name="演示：市市场监管局前置机", permissions=["submit"], department_id=scjgj.id
+    )
+    audit.record(session, DEMO_ACTOR, "demo.build", "platform", "demo", {})
+    return [(check.client.name, check.token), (push.client.name, push.token)]
+
+
+def _logins(session: Any) -> list[tuple[str, str, str]]:
+    labels = {"admin": "系统管理员", "credit_office": "信用办", "department": "部门报送员", "subject": "信用主体"}
+    users = session.scalars(
+        select(User).where(User.username.in_(["admin", "xinyongban", "scjgj", "qiye"])).order_by(User.id)
+    )
+    return [(labels.get(u.role, u.role), u.username, DEMO_PASSWORD) for u in users]
+
+
+def print_summary(console: Any, result: DemoResult) -> None:
+    from rich.table import Table
+
+    if result.built:
+        console.print(
+            f"演示城市已构建：{result.files} 个文件、{result.rows:,} 行，入库 {result.accepted:,}，"
+            f"重复 {result.duplicates:,}，退回 {result.rejected:,}，用时 {result.seconds:.1f} 秒。"
+        )
+        for line in result.mismatches:
+            console.print(f"[yellow]与生成清单不符：[/yellow]{line}")
+    else:
+        console.print("演示数据库已存在，直接启动（重建请用 xinyong demo --rebuild）。")
+    console.print(f"信用主体 {result.subjects:,} 个，信用记录 {result.records:,} 条。")
+    table = Table("角色", "用户名", "密码", title="演示账号")
+    for row in result.logins:
+        table.add_row(*row)
+    console.print(table)
+    for name, token in result.tokens:
+        console.print(f"接入系统令牌（{name}，只显示这一次）：{token}")
+    console.print("门户地址：http://127.0.0.1:8000    API 文档：http://127.0.0.1:8000/docs")
