@@ -409,3 +409,23 @@ def test_detect_prefers_resident_id_when_both_valid() -> None:
     )
     assert is_valid_resident_id(both)
     assert detect_scheme(both) == "resident_id"
+
+
+def test_name_initials_follow_phrase_readings_like_pypinyin():
+    from pypinyin import Style, lazy_pinyin
+
+    from xinyong.archive.service import name_initials
+
+    names = [
+        "重庆银行",
+        "长江安徽阿里巴巴",
+        "南京钢铁联合有限公司",
+        "银行行长",
+        "南京市玄武区重大项目建设有限公司",
+        "朝阳区乐器行",
+        "江苏省长江重工有限公司",
+    ]
+    for name in names:
+        assert name_initials(name) == "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+    assert name_initials("重庆银行") == "cqyh"
+    assert name_initials("ABC科技(南京)有限公司") == "abckjnjyxgs"

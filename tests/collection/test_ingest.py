@@ -329,3 +329,11 @@ def test_resending_an_old_file_after_a_correction_reverts_nothing(session, tmp_p
     assert (again.accepted, again.duplicates) == (0, 1)
     current = session.scalar(select(CreditRecord).where(CreditRecord.is_current.is_(True)))
     assert current.version == 2 and current.payload["fine_amount"] == "8"
+
+
+def test_blank_looking_cells_count_as_empty(session, tmp_path):
+    rows = [penalty(**{"行政相对人代码_2（工商注册号）": "  ", "备注": "无", "罚款金额（万元）": "\u3000"})]
+    s = ingest(session, write_csv(tmp_path / "p.csv", rows))
+    assert (s.accepted, s.rejected) == (0, 1)  # 罚款 needs its amount; the blank-looking cell is not one
+    rej = session.scalar(select(Rejection))
+    assert rej.error_code == "missing_conditional" and "罚款金额" in rej.column

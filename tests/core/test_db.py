@@ -44,3 +44,27 @@ def test_clock_can_be_moved_and_today_is_shanghai_local():
     finally:
         clock.reset()
     assert abs((clock.now() - start).total_seconds()) < 60
+
+
+def test_bulk_insert_returns_ids_in_row_order_and_writes_json(session):
+    from xinyong.archive.models import Subject
+    from xinyong.core.bulk import insert_rows
+
+    now = clock.now()
+    rows = [
+        {
+            "kind": "legal_person",
+            "name": f"公司{i}",
+            "name_key": f"公司{i}",
+            "name_initials": "gs",
+            "uscc": None,
+            "district_code": None,
+            "status": "active",
+            "created_at": now,
+        }
+        for i in range(5)
+    ]
+    ids = insert_rows(session, Subject, rows, return_ids=True)
+    assert len(ids) == 5 and ids == sorted(ids)
+    names = dict(session.execute(select(Subject.id, Subject.name)).all())
+    assert [names[i] for i in ids] == [f"公司{i}" for i in range(5)]

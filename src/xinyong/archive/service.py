@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 
 import yaml
-from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -26,9 +26,41 @@ def name_key(name: str) -> str:
 
 
 def name_initials(name: str) -> str:
-    """Pinyin initials for search (重庆银行 → cqyh); heteronyms resolved by pypinyin's phrase table."""
-    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
-    return "".join(letters).lower()[:100]
+    """Pinyin initials for search (重庆银行 → cqyh, 长江 → cj).
+
+    Greedy longest match against pypinyin's phrase table (so heteronyms read as in the phrase), else each
+    character's first reading — what pypinyin's default segmentation does, at a fraction of its cost, which
+    matters when a batch creates hundreds of thousands of subjects. Letters and digits are kept as typed.
+    """
+    out: list[str] = []
+    i, n = 0, len(name)
+    while i < n:
+        for size in range(min(_MAX_PHRASE, n - i), 1, -1):
+            readings = PHRASES_DICT.get(name[i : i + size])
+            if readings:
+                out.extend(_first_letter(r[0]) for r in readings)
+                i += size
+                break
+        else:
+            out.append(_char_initial(name[i]))
+            i += 1
+    return "".join(out).lower()[:100]
+
+
+_MAX_PHRASE = 4
+
+
+@cache
+def _char_initial(ch: str) -> str:
+    if ch.isascii():
+        return ch if ch.isalnum() else ""
+    reading = PINYIN_DICT.get(ord(ch))
+    return _first_letter(reading.split(",")[0]) if reading else ""
+
+
+@cache
+def _first_letter(reading: str) -> str:
+    return unicodedata.normalize("NFKD", reading)[:1]
 
 
 @cache

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.archive import service as archive
 from xinyong.archive.models import IdentifierScheme, LinkMethod, Subject, SubjectIdentifier, SubjectKind
+from xinyong.core.bulk import insert_rows
 
 LEGACY_SCHEMES = {
     "legacy_reg_no": IdentifierScheme.LEGACY_REG_NO,
@@ -186,7 +187,7 @@ def _create_subjects(
                 "created_at": now,
             }
         )
-    ids = list(session.scalars(insert(Subject).returning(Subject.id, sort_by_parameter_order=True), values))
+    ids = insert_rows(session, Subject, values, return_ids=True)
     created = dict(zip(keys, ids, strict=True))
     _add_identifiers(session, {k: v for k, v in created.items()}, now, batch_id)
     return created
@@ -195,8 +196,9 @@ def _create_subjects(
 def _add_identifiers(session: Session, idents: dict[tuple[str, str], int], now: datetime, batch_id: int) -> None:
     if not idents:
         return
-    session.execute(
-        insert(SubjectIdentifier),
+    insert_rows(
+        session,
+        SubjectIdentifier,
         [
             {
                 "subject_id": sid,

@@ -24,6 +24,11 @@ def text(value: Any) -> str | None:
     """Trimmed text; None when blank. Numbers from spreadsheets lose a spurious `.0`."""
     if value is None:
         return None
+    if isinstance(value, str):
+        if "\u3000" in value or "\ufeff" in value:
+            value = value.replace("\u3000", " ").replace("\ufeff", "")
+        s = value.strip()
+        return None if not s or (len(s) <= 4 and s.lower() in _BLANK) else s
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime | date):

@@ -20,7 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import Department
@@ -34,6 +34,7 @@ from xinyong.collection.readers import open_rows
 from xinyong.collection.validate import RowValidator, ValidatedRow
 from xinyong.core import audit, clock
 from xinyong.core.audit import Actor
+from xinyong.core.bulk import insert_rows
 from xinyong.core.errors import DomainError, NotFound
 
 CHUNK_ROWS = 2000
@@ -227,8 +228,9 @@ class _ChunkLoader:
     def _reject(self, rows: list[ValidatedRow]) -> None:
         self.summary.rejected += len(rows)
         if rows:
-            self.session.execute(
-                insert(Rejection),
+            insert_rows(
+                self.session,
+                Rejection,
                 [
                     {
                         "batch_id": self.batch.id,
@@ -282,15 +284,12 @@ class _ChunkLoader:
                 .values(is_current=False, superseded_at=self.now)
             )
         if inserts:
-            ids = list(
-                self.session.scalars(
-                    insert(CreditRecord).returning(CreditRecord.id, sort_by_parameter_order=True), inserts
-                )
-            )
+            ids = insert_rows(self.session, CreditRecord, inserts, return_ids=bool(reviews))
             if reviews:
                 self.summary.review += len(reviews)
-                self.session.execute(
-                    insert(LinkReview),
+                insert_rows(
+                    self.session,
+                    LinkReview,
                     [
                         {
                             "record_id": ids[i],
@@ -456,7 +455,7 @@ class _ChunkLoader:
         if close:
             self.session.execute(update(SubjectFact).where(SubjectFact.id.in_(close)).values(is_current=False))
         if add:
-            self.session.execute(insert(SubjectFact), add)
+            insert_rows(self.session, SubjectFact, add)
         if subjects:
             self.session.execute(update(Subject), subjects)
 

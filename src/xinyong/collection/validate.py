@@ -35,6 +35,8 @@ ERROR_CODES: dict[str, str] = {
     "ambiguous_code": "代码含义不明确",
 }
 ID_TYPE_RESIDENT = "resident_id"
+_MEMO_TYPES = frozenset({"uscc", "org_code", "legacy_reg_no", "code_list"})
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,15 @@ class RowValidator:
             f.label for f in info_class.conditional_fields if f.name not in self.columns and not f.derive
         ]
         self._checkable = {f.name for f in self.fields} | {f.name for f in self.derived}
+        # Compiled rules: pydantic attribute access per row is slow, and a batch repeats the same codes
+        # (the deciding authority's USCC on every row, a handful of code-list values): memoise them.
+        self._always = [f for f in info_class.fields if f.required]
+        self._conditions = [
+            (f, f.required_when, catalog.code_lists.get(info_class.field(f.required_when.field).code_list or ""))
+            for f in info_class.conditional_fields
+            if f.required_when is not None
+        ]
+        self._memo: dict[tuple[str, Any], Any] = {}
         self._readers: dict[str, Callable[[Any, FieldDef], Any]] = {
             "text": self._text,
             "date": self._date,
@@ -105,11 +116,15 @@ class RowValidator:
     def label(self, name: str) -> str:
         return self.info_class.field(name).label
 
+    def raw_of(self, cells: Sequence[Any]) -> dict[str, Any]:
+        """The row as submitted, for the rejection report (built only for rejected rows)."""
+        return {
+            (h or f"第{i + 1}列"): _plain(cells[i])
+            for i, h in enumerate(self.header)
+            if i < len(cells) and cells[i] not in (None, "")
+        }
+
     def validate(self, number: int, cells: Sequence[Any]) -> ValidatedRow:
-        raw: dict[str, Any] = {}
-        for i, h in enumerate(self.header):
-            if i < len(cells) and cells[i] not in (None, ""):
-                raw[h or f"第{i + 1}列"] = _plain(cells[i])
         values: dict[str, Any] = {}
         placeholders: dict[str, str] = {}
         errors: list[RowError] = []
@@ -123,7 +138,7 @@ class RowValidator:
                 if f.type != "date":
                     continue
             try:
-                value = self._readers[f.type](cell, f)
+                value = self._read(cell, f)
             except IdentifierError as exc:
                 errors.append(self._error(number, f, exc.code, exc.message))
                 continue
@@ -136,12 +151,34 @@ class RowValidator:
         self._check_resident_ids(number, values, errors)
         self._check_required(number, values, placeholders, errors)
         self._check_dates(number, values, placeholders, errors)
-        return ValidatedRow(number, values, raw, errors, placeholders)
+        return ValidatedRow(number, values, self.raw_of(cells) if errors else {}, errors, placeholders)
+
+    def _read(self, cell: Any, f: FieldDef) -> Any:
+        """Codes and code-list values are memoised per batch, errors included (they are pure functions)."""
+        if f.type not in _MEMO_TYPES or not isinstance(cell, str | int):
+            return self._readers[f.type](cell, f)
+        key = (f.name, cell)
+        hit = self._memo.get(key, _MISSING)
+        if hit is _MISSING:
+            try:
+                hit = self._readers[f.type](cell, f)
+            except ValueError as exc:
+                hit = exc
+            if len(self._memo) < 200_000:
+                self._memo[key] = hit
+        if isinstance(hit, ValueError):
+            raise hit
+        return hit
 
     # --- readers ------------------------------------------------------------------------------
 
     def _cell(self, f: FieldDef, cells: Sequence[Any]) -> Any:
-        found = [cells[i] for i in self.columns[f.name] if i < len(cells) and normalize.text(cells[i]) is not None]
+        indices = self.columns[f.name]
+        if len(indices) == 1:
+            i = indices[0]
+            cell = cells[i] if i < len(cells) else None
+            return normalize.text(cell) if isinstance(cell, str) else cell
+        found = [cells[i] for i in indices if i < len(cells) and normalize.text(cells[i]) is not None]
         if not found:
             return None
         if len(found) == 1:
@@ -246,8 +283,9 @@ class RowValidator:
         self, number: int, values: dict[str, Any], placeholders: dict[str, str], errors: list[RowError]
     ) -> None:
         failed = {e.column for e in errors}
-        for name in self.catalog.required_for(self.info_class.code, values):
-            f = self.info_class.field(name)
+        needed = [f for f in self._always] + [f for f, cond, codes in self._conditions if cond.holds(values, codes)]
+        for f in needed:
+            name = f.name
             if name in values or name in placeholders or f.label in failed:
                 continue
             if not f.required and name not in self._checkable:
