@@ -9,10 +9,13 @@ def mount_routers(app: FastAPI) -> None:
     from xinyong.accounts import pages as accounts_pages
     from xinyong.collection import api as collection_api
     from xinyong.collection import pages as collection_pages
+    from xinyong.core.web import templates
     from xinyong.publicity import api as publicity_api
+    from xinyong.publicity import labels
     from xinyong.publicity import pages as publicity_pages
     from xinyong.quality import pages as quality_pages
 
+    labels.install(templates().env.globals)
     app.include_router(publicity_pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(collection_pages.router)

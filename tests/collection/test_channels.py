@@ -181,3 +181,39 @@ def test_console_refuses_public_and_other_roles(session, client):
     assert client.get("/console").status_code == 200
     client.post("/logout")
     assert client.get("/console", follow_redirects=False).status_code == 303
+
+
+def test_office_overview_counts_rejections_and_open_reviews(session, client, tmp_path):
+    make_user(session, "officer3", role="credit_office")
+    make_user(session, "clerk3", role="department")
+    session.commit()
+    from xinyong.accounts.service import find_department
+    from xinyong.collection.service import ingest_file
+
+    rows = [
+        penalty(),
+        penalty(**{DOC: "X-2", "处罚决定日期": "bad"}),
+        penalty(
+            **{
+                DOC: "X-3",
+                "行政相对人名称": "无名商行",
+                "行政相对人类别": "个体工商户",
+                "行政相对人代码_1（统一社会信用代码）": "00000000000000000X",
+            }
+        ),
+    ]
+    ingest_file(
+        session,
+        write_csv(tmp_path / "p.csv", rows),
+        department=find_department(session, "scjgj"),
+        info_class="admin_penalty",
+        actor=audit.SYSTEM,
+    )
+    session.commit()
+    _login(client, "clerk3")
+    assert client.get("/office").status_code == 403
+    client.post("/logout")
+    _login(client, "officer3")
+    page = client.get("/office").text
+    assert "信用办工作台" in page
+    assert [int(n) for n in __import__("re").findall(r"<strong>([\d,]+)</strong>", page)] == [1, 3, 1, 1]

@@ -17,6 +17,7 @@ from tests.collection.files import penalty, write_csv
 from xinyong.archive.identifiers import make_uscc
 from xinyong.archive.models import CreditRecord, Subject, SubjectIdentifier
 from xinyong.collection.models import Batch, Rejection
+from xinyong.collection.service import FAULT_KILL_ENV
 from xinyong.core import audit
 
 ROWS = 12000
@@ -64,15 +65,22 @@ def _run(path: Path, url: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _kill_after(path: Path, url: str, seconds: float) -> int:
+def _kill_after(path: Path, url: str, seconds: float, rows: int = 0) -> int:
+    """SIGKILL the ingest after `seconds` from outside, or (rows > 0) from inside once that many rows are stored
+    in the open transaction — the latter lands mid-batch whatever the machine's speed."""
+    env = os.environ | {"XINYONG_DATABASE_URL": url}
+    if rows:
+        env[FAULT_KILL_ENV] = str(rows)
     proc = subprocess.Popen(
         _command(path),
-        env=os.environ | {"XINYONG_DATABASE_URL": url},
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    time.sleep(seconds)
-    proc.send_signal(signal.SIGKILL)
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
     return proc.returncode
@@ -81,7 +89,7 @@ def _kill_after(path: Path, url: str, seconds: float) -> int:
 def _state(session) -> dict:
     """Everything a run leaves, without surrogate ids (sequences move on in a rolled-back transaction)."""
     session.rollback()
-    return {
+    state = {
         "batches": sorted(session.execute(select(Batch.rows, Batch.accepted, Batch.rejected, Batch.file_sha256)).all()),
         "records": sorted(
             session.execute(
@@ -98,6 +106,8 @@ def _state(session) -> dict:
         "identifiers": sorted(session.execute(select(SubjectIdentifier.scheme, SubjectIdentifier.value)).all()),
         "rejections": sorted(session.execute(select(Rejection.row_number, Rejection.error_code)).all()),
     }
+    session.rollback()  # end the read snapshot: it would block TRUNCATE on PostgreSQL
+    return state
 
 
 def test_sigkill_at_any_moment_then_rerun_equals_one_clean_run(session, clean_db, tmp_path):
@@ -116,10 +126,11 @@ def test_sigkill_at_any_moment_then_rerun_equals_one_clean_run(session, clean_db
     session.rollback()
     seed_departments(session)
     session.commit()
-    for fraction in (0.3, 0.55, 0.75):
-        assert _kill_after(path, clean_db, duration * fraction) == -signal.SIGKILL
+    kills = [(duration * 0.25, 0), (60, 2000), (60, 7000), (60, ROWS)]  # the last: all stored, not committed
+    for seconds, rows in kills:
+        assert _kill_after(path, clean_db, seconds, rows) == -signal.SIGKILL
         left = _state(session)
-        assert left["batches"] == [] and left["records"] == [] and left["subjects"] == [], fraction
+        assert left["batches"] == [] and left["records"] == [] and left["subjects"] == [], (seconds, rows)
     rerun = _run(path, clean_db)
     assert {k: rerun[k] for k in ("rows", "accepted", "rejected", "duplicates")} == {
         k: clean[k] for k in ("rows", "accepted", "rejected", "duplicates")

@@ -111,5 +111,8 @@ def rejections(batch_id: int, fmt: str, session: DbSession, user: Clerk) -> Resp
 
 
 @router.get("/office")
-def office(request: Request, user: Annotated[User, Depends(require_role(Role.CREDIT_OFFICE))]) -> Any:
-    return RedirectResponse("/console", status_code=303)
+def office(
+    request: Request, session: DbSession, user: Annotated[User, Depends(require_role(Role.CREDIT_OFFICE))]
+) -> Any:
+    """The credit office's start page: what needs attention across all units."""
+    return render(request, "collection/office.html", overview=service.office_overview(session))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -38,6 +40,8 @@ from xinyong.core.bulk import insert_rows
 from xinyong.core.errors import DomainError, NotFound
 
 CHUNK_ROWS = 2000
+# Test hook: SIGKILL this process once N rows of a batch are stored but not committed (kill-safety test).
+FAULT_KILL_ENV = "XINYONG_FAULT_KILL_AFTER_ROWS"
 FACT_PROPERTIES = (
     "subject_name",
     "subject_type",
@@ -151,10 +155,13 @@ def ingest_file(
         unknown_columns=validator.unknown_columns,
     )
     loader = _ChunkLoader(session, catalog, cls, department, batch, summary, now)
+    kill_after = int(os.environ.get(FAULT_KILL_ENV, "0") or 0)
     for chunk in _chunks(source.rows, CHUNK_ROWS):
         loader.load([validator.validate(n, cells) for n, cells in chunk])
         if progress:
             progress(summary.rows)
+        if kill_after and summary.rows >= kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)  # fault injection for the kill-safety test
     for key in ("rows", "accepted", "new_versions", "duplicates", "withdrawn", "rejected"):
         setattr(batch, key, getattr(summary, key))
     batch.finished_at = clock.now()
@@ -579,4 +586,17 @@ def lineage(session: Session, record_id: int, department_id: int | None) -> dict
             }
             for v in versions
         ],
+    }
+
+
+def office_overview(session: Session) -> dict[str, int]:
+    """Counts the credit office watches: batches, rejected rows, name-only records waiting for a link decision."""
+    from sqlalchemy import func
+
+    return {
+        "batches": session.scalar(select(func.count()).select_from(Batch)) or 0,
+        "rows": session.scalar(select(func.coalesce(func.sum(Batch.rows), 0))) or 0,
+        "rejected": session.scalar(select(func.coalesce(func.sum(Batch.rejected), 0))) or 0,
+        "open_reviews": session.scalar(select(func.count()).select_from(LinkReview).where(LinkReview.state == "open"))
+        or 0,
     }

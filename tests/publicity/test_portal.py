@@ -1,0 +1,87 @@
+"""The portal's first pages: home, search, a subject's credit page; masking of natural persons in public views."""
+
+from __future__ import annotations
+
+import re
+
+from tests.builders import NANJING_STEEL, PASSWORD, make_subject, make_user
+from tests.collection.files import penalty, write_csv
+from xinyong.accounts.service import find_department
+from xinyong.collection.service import ingest_file
+from xinyong.core import audit
+
+RID_PATTERN = re.compile(r"\b\d{17}[\dX]\b")
+
+
+def _load(session, tmp_path) -> None:
+    from datetime import date
+
+    from xinyong.archive.identifiers import make_resident_id
+
+    rid = make_resident_id("320102", date(1988, 8, 8), 35)
+    person = {
+        "行政相对人类别": "自然人",
+        "行政相对人名称": "李小龙",
+        "行政相对人代码_1（统一社会信用代码）": "",
+        "法定代表人": "",
+        "证件类型": "身份证",
+        "证件号码": rid,
+        "行政处罚决定书文号": "P-1",
+    }
+    path = write_csv(tmp_path / "p.csv", [penalty(), penalty(**person)])
+    ingest_file(
+        session, path, department=find_department(session, "scjgj"), info_class="admin_penalty", actor=audit.SYSTEM
+    )
+    session.commit()
+    return rid
+
+
+def test_home_search_and_subject_page_in_chinese(session, client, tmp_path):
+    _load(session, tmp_path)
+    home = client.get("/")
+    assert home.status_code == 200 and "信用查询" in home.text and 'lang="zh-CN"' in home.text
+    for q in ("南京", "钢铁", NANJING_STEEL.lower(), "njgt"):
+        found = client.get("/search", params={"q": q})
+        assert "南京钢铁联合有限公司" in found.text, q
+    subject_id = session.execute(
+        __import__("sqlalchemy").text("SELECT id FROM subjects WHERE uscc = :u"), {"u": NANJING_STEEL}
+    ).scalar()
+    page = client.get(f"/subjects/{subject_id}")
+    assert page.status_code == 200 and "行政处罚信息" in page.text and "宁市监罚〔2026〕101号" in page.text
+    assert client.get(f"/subjects/{NANJING_STEEL}").status_code == 200
+    missing = client.get("/subjects/999999")
+    assert missing.status_code == 404 and "未找到信用主体" in missing.text
+
+
+def test_public_views_never_show_a_full_id_number_or_a_persons_name(session, client, tmp_path):
+    rid = _load(session, tmp_path)
+    person_id = session.execute(
+        __import__("sqlalchemy").text("SELECT id FROM subjects WHERE kind = 'natural_person'")
+    ).scalar()
+    found = client.get("/search", params={"q": "李小龙"}).text  # persons are not searchable by name
+    assert "共找到 0 个信用主体" in found and f"/subjects/{person_id}" not in found
+    page = client.get(f"/subjects/{person_id}").text
+    api = client.get(f"/api/v1/subjects/{person_id}").text
+    for text in (page, api):
+        assert rid not in text and "李小龙" not in text
+        assert "李*龙" in text
+    assert rid[:4] + "*" * 10 + rid[-4:] in page
+
+
+def test_self_view_shows_everything_and_is_audited(session, client, tmp_path):
+    subject = make_subject(session)
+    make_user(session, "firm", role="subject", subject_id=subject.id)
+    session.commit()
+    client.post("/login", data={"username": "firm", "password": PASSWORD})
+    page = client.get(f"/subjects/{subject.id}")
+    assert "完整信用档案" in page.text
+
+
+def test_api_subjects_search_and_detail(session, client, tmp_path):
+    _load(session, tmp_path)
+    found = client.get("/api/v1/subjects", params={"q": "南京"}).json()
+    assert found["count"] == 1 and found["items"][0]["uscc"] == NANJING_STEEL
+    detail = client.get(f"/api/v1/subjects/{NANJING_STEEL}").json()
+    assert detail["name"] == "南京钢铁联合有限公司" and detail["records"][0]["content"]["fine_amount"] == "5"
+    assert client.get("/api/v1/subjects", params={"q": ""}).status_code == 422
+    assert client.get("/openapi.json").json()["info"]["title"].startswith("xinyong")
