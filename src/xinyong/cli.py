@@ -152,7 +152,7 @@ def user_add(
 def department_add(
     name: str,
     uscc: Annotated[str, typer.Option(help="单位统一社会信用代码")],
-    code: Annotated[str, typer.Option(help="单位简码，如 scjgj")],
+    code: Annotated[str | None, typer.Option(help="单位简码，如 scjgj（不填则用代码后六位生成）")] = None,
     short_name: Annotated[str | None, typer.Option(help="简称")] = None,
     level: Annotated[str, typer.Option(help="municipal | district | zone | public_service")] = "municipal",
     region: Annotated[str, typer.Option(help="行政区划代码")] = "320100",

@@ -61,6 +61,43 @@ def get_rejections(
     return Response(content, media_type=media, headers={"Content-Disposition": content_disposition(name)})
 
 
+@router.get("/batches/{batch_id}/records", summary="批次入库的记录（按原文件行号）")
+def get_batch_records(
+    batch_id: int,
+    session: DbSession,
+    client: Submitter,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    batch = service.get_batch_for(session, batch_id, _department_of(session, client).id)
+    records = service.batch_records(session, batch, offset, limit)
+    audit.record(
+        session,
+        accounts.actor_for_client(client),
+        "batch.records.read",
+        "batch",
+        batch.id,
+        {"offset": offset, "limit": limit},
+    )
+    return {
+        "batch_id": batch.id,
+        "total": batch.accepted,
+        "offset": offset,
+        "items": [
+            {
+                "record_id": r.id,
+                "source_row": r.source_row,
+                "version": r.version,
+                "state": r.state,
+                "decision_no": r.decision_no,
+                "subject_id": r.subject_id,
+                "link_method": r.link_method,
+            }
+            for r in records
+        ],
+    }
+
+
 @router.get("/records/{record_id}/lineage", summary="记录来源：批次、文件、行号、报送人、时间")
 def get_lineage(record_id: int, session: DbSession, client: Submitter) -> dict[str, Any]:
     data = service.lineage(session, record_id, _department_of(session, client).id)

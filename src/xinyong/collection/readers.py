@@ -34,6 +34,7 @@ class RowSource:
     header_row: int
     rows: Iterator[tuple[int, list[Any]]]
     warnings: list[str] = field(default_factory=list)
+    close: Callable[[], None] = lambda: None
 
 
 def detect_format(path: Path) -> str:
@@ -148,11 +149,15 @@ def _csv(path: Path, is_header: Callable[[list[str]], bool]) -> RowSource:
                 "请将文件另存为 UTF-8 或 GBK 编码后重新上传",
                 code="encoding_error",
             ) from exc
-        finally:
-            text.close()
 
     label = "gbk" if encoding == "gb18030" else encoding
-    return _with_header("csv", label, rows(), is_header)
+    try:
+        source = _with_header("csv", label, rows(), is_header)
+    except BaseException:
+        text.close()
+        raise
+    source.close = text.close
+    return source
 
 
 def _xlsx(path: Path, is_header: Callable[[list[str]], bool]) -> RowSource:

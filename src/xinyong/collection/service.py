@@ -115,53 +115,56 @@ def ingest_file(
     cls = catalog.get(info_class)
     digest, size = sha256_of(path)
     source = open_rows(path, _header_matcher(catalog, info_class))
-    validator = RowValidator(catalog, cls, source.header, clock.today(), (department.name, department.uscc))
-    if validator.missing_columns:
-        raise DomainError(
-            f"文件缺少必填列：{'、'.join(validator.missing_columns)}。请确认所选信息类（{cls.name}）与文件一致，"
-            "或按标准表头修改列名",
-            code="missing_columns",
-            details={"missing_columns": validator.missing_columns, "header": source.header},
+    try:
+        validator = RowValidator(catalog, cls, source.header, clock.today(), (department.name, department.uscc))
+        if validator.missing_columns:
+            raise DomainError(
+                f"文件缺少必填列：{'、'.join(validator.missing_columns)}。请确认所选信息类（{cls.name}）与文件一致，"
+                "或按标准表头修改列名",
+                code="missing_columns",
+                details={"missing_columns": validator.missing_columns, "header": source.header},
+            )
+        now = clock.now()
+        batch = Batch(
+            department_id=department.id,
+            info_class=info_class,
+            channel=channel,
+            file_name=file_name or path.name,
+            file_sha256=digest,
+            file_size=size,
+            file_format=source.format,
+            encoding=source.encoding,
+            submitted_by=actor.id,
+            submitted_at=submitted_at or now,
+            state=BatchState.COMMITTED,
+            details={
+                "unknown_columns": validator.unknown_columns,
+                "header_row": source.header_row,
+                "derived_columns": [f.label for f in validator.derived],
+            },
         )
-    now = clock.now()
-    batch = Batch(
-        department_id=department.id,
-        info_class=info_class,
-        channel=channel,
-        file_name=file_name or path.name,
-        file_sha256=digest,
-        file_size=size,
-        file_format=source.format,
-        encoding=source.encoding,
-        submitted_by=actor.id,
-        submitted_at=submitted_at or now,
-        state=BatchState.COMMITTED,
-        details={
-            "unknown_columns": validator.unknown_columns,
-            "header_row": source.header_row,
-            "derived_columns": [f.label for f in validator.derived],
-        },
-    )
-    session.add(batch)
-    session.flush()
-    summary = BatchSummary(
-        batch.id,
-        batch.file_name,
-        digest,
-        info_class,
-        department.code,
-        source.format,
-        source.encoding,
-        unknown_columns=validator.unknown_columns,
-    )
-    loader = _ChunkLoader(session, catalog, cls, department, batch, summary, now)
-    kill_after = int(os.environ.get(FAULT_KILL_ENV, "0") or 0)
-    for chunk in _chunks(source.rows, CHUNK_ROWS):
-        loader.load([validator.validate(n, cells) for n, cells in chunk])
-        if progress:
-            progress(summary.rows)
-        if kill_after and summary.rows >= kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)  # fault injection for the kill-safety test
+        session.add(batch)
+        session.flush()
+        summary = BatchSummary(
+            batch.id,
+            batch.file_name,
+            digest,
+            info_class,
+            department.code,
+            source.format,
+            source.encoding,
+            unknown_columns=validator.unknown_columns,
+        )
+        loader = _ChunkLoader(session, catalog, cls, department, batch, summary, now)
+        kill_after = int(os.environ.get(FAULT_KILL_ENV, "0") or 0)
+        for chunk in _chunks(source.rows, CHUNK_ROWS):
+            loader.load([validator.validate(n, cells) for n, cells in chunk])
+            if progress:
+                progress(summary.rows)
+            if kill_after and summary.rows >= kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)  # fault injection for the kill-safety test
+    finally:
+        source.close()
     for key in ("rows", "accepted", "new_versions", "duplicates", "withdrawn", "rejected"):
         setattr(batch, key, getattr(summary, key))
     batch.finished_at = clock.now()
@@ -600,3 +603,15 @@ def office_overview(session: Session) -> dict[str, int]:
         "open_reviews": session.scalar(select(func.count()).select_from(LinkReview).where(LinkReview.state == "open"))
         or 0,
     }
+
+
+def batch_records(session: Session, batch: Batch, offset: int = 0, limit: int = 100) -> list[CreditRecord]:
+    """Lineage the other way: the records a batch stored, in source-row order."""
+    stmt = (
+        select(CreditRecord)
+        .where(CreditRecord.batch_id == batch.id)
+        .order_by(CreditRecord.source_row, CreditRecord.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

@@ -32,7 +32,6 @@ ERROR_CODES: dict[str, str] = {
     "negative_amount": "金额为负数",
     "out_of_range": "数值超出范围",
     "unknown_code": "代码表中没有该值",
-    "ambiguous_code": "代码含义不明确",
 }
 ID_TYPE_RESIDENT = "resident_id"
 _MEMO_TYPES = frozenset({"uscc", "org_code", "legacy_reg_no", "code_list"})
