@@ -10,7 +10,7 @@ from importlib import resources
 
 import yaml
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import ColumnElement, case, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from xinyong.archive.identifiers import IdentifierError, normalize_code, validate_uscc
@@ -95,26 +95,44 @@ def subject_by_key(session: Session, key: str) -> Subject:
 
 
 def search_subjects(session: Session, q: str, limit: int = 20, exclude_kinds: tuple[str, ...] = ()) -> list[Subject]:
-    """Simple search by code, name substring or pinyin initials (issue 4 brings ranked full-text search)."""
+    """Ranked search: the USCC itself, then the exact name, a name prefix, pinyin initials, any substring.
+
+    Substrings go through the trigram index of each database (FTS5 trigram on SQLite, pg_trgm on PostgreSQL;
+    migration 0002); queries shorter than three characters (南京) fall back to LIKE, which both still answer.
+    """
     q = q.strip()
     if not q:
         return []
-    code = normalize_code(q)
-    key = name_key(q)
-    stmt = (
-        select(Subject)
-        .where(
-            or_(
-                Subject.uscc == code,
-                Subject.name_key.contains(key, autoescape=True),
-                Subject.name_initials.startswith(q.lower(), autoescape=True),
-            )
-        )
-        .where(Subject.kind.not_in(exclude_kinds) if exclude_kinds else true())
-        .order_by(func.length(Subject.name), Subject.id)
-        .limit(limit)
+    code, key = normalize_code(q), name_key(q)
+    initials = q.lower() if q.isascii() and q.isalpha() else None
+    matches = [Subject.uscc == code, _name_contains(session, key)]
+    if initials:
+        matches.append(Subject.name_initials.startswith(initials, autoescape=True))
+    rank = case(
+        (Subject.uscc == code, 0),
+        (Subject.name_key == key, 1),
+        (Subject.name_key.startswith(key, autoescape=True), 2),
+        ((Subject.name_initials.startswith(initials, autoescape=True), 3) if initials else (false(), 3)),
+        else_=4,
     )
-    return list(session.scalars(stmt))
+    stmt = select(Subject).where(or_(*matches))
+    if exclude_kinds:
+        stmt = stmt.where(Subject.kind.not_in(exclude_kinds))
+    return list(session.scalars(stmt.order_by(rank, func.length(Subject.name), Subject.id).limit(limit)))
+
+
+def _name_contains(session: Session, key: str) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name != "sqlite":
+        return Subject.name_key.contains(key, autoescape=True)
+    if len(key) >= 3:
+        phrase = '"' + key.replace('"', '""') + '"'
+        fts = text("SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :phrase").bindparams(phrase=phrase)
+    else:
+        pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        fts = text("SELECT rowid FROM subjects_fts WHERE name_key LIKE :pattern ESCAPE '\\'").bindparams(
+            pattern=pattern
+        )
+    return Subject.id.in_(fts)
 
 
 def identifiers_of(session: Session, subject_id: int) -> list[SubjectIdentifier]:
