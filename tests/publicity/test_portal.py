@@ -85,3 +85,33 @@ def test_api_subjects_search_and_detail(session, client, tmp_path):
     assert detail["name"] == "南京钢铁联合有限公司" and detail["records"][0]["content"]["fine_amount"] == "5"
     assert client.get("/api/v1/subjects", params={"q": ""}).status_code == 422
     assert client.get("/openapi.json").json()["info"]["title"].startswith("xinyong")
+
+
+def test_records_carry_their_dated_rule_and_leave_public_view_when_the_window_ends(session, client, tmp_path):
+    rows = [
+        penalty(**{"行政处罚决定书文号": "环罚-58", "处罚决定日期": "2026-03-20"}),
+        penalty(**{"行政处罚决定书文号": "环罚-36", "处罚决定日期": "2026-04-02"}),
+        penalty(**{"行政处罚决定书文号": "环罚-旧", "处罚决定日期": "2024-01-10"}),  # general, max 1 year: over
+    ]
+    ingest_file(
+        session,
+        write_csv(tmp_path / "p.csv", rows),
+        department=find_department(session, "sthjj"),
+        info_class="admin_penalty",
+        actor=audit.SYSTEM,
+    )
+    session.commit()
+    from sqlalchemy import select
+
+    from xinyong.archive.models import CreditRecord
+
+    rules = dict(session.execute(select(CreditRecord.decision_no, CreditRecord.publicity_rule)).all())
+    assert rules == {"环罚-58": "ndrc_order_58", "环罚-36": "ndrc_order_36", "环罚-旧": "ndrc_order_58"}
+    detail = client.get(f"/api/v1/subjects/{NANJING_STEEL}").json()
+    shown = {r["decision_no"]: r for r in detail["records"]}
+    assert set(shown) == {"环罚-58", "环罚-36"}
+    assert shown["环罚-36"]["publicity_rule"]["code"] == "ndrc_order_36"
+    assert "36" in shown["环罚-36"]["publicity_rule"]["legal_basis"]
+    assert shown["环罚-36"]["severity"] == "general" and shown["环罚-36"]["publicity_end"].startswith("2027-04")
+    page = client.get(f"/subjects/{NANJING_STEEL}").text
+    assert "环罚-旧" not in page and "信用修复管理办法" in page

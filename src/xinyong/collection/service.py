@@ -38,6 +38,7 @@ from xinyong.core import audit, clock
 from xinyong.core.audit import Actor
 from xinyong.core.bulk import insert_rows
 from xinyong.core.errors import DomainError, NotFound
+from xinyong.publicity import rules as publicity_rules
 
 CHUNK_ROWS = 2000
 # Test hook: SIGKILL this process once N rows of a batch are stored but not committed (kill-safety test).
@@ -355,6 +356,7 @@ class _ChunkLoader:
         status = values.get("status")
         ended = status in self.ending
         decision = values.get("decision_date") or values.get("established_on")
+        window = publicity_rules.judge(self.cls.code, values, self.department.code) if decision else None
         return {
             "info_class": self.cls.code,
             "subject_id": link.subject_id,
@@ -369,11 +371,11 @@ class _ChunkLoader:
             "content_hash": p["content_hash"],
             "decision_no": values.get("decision_no"),
             "decision_date": decision,
-            "severity": values.get("severity"),
-            "publicity_rule": None,
-            "publicity_start": decision,
-            "publicity_min_end": None,
-            "publicity_end": None,
+            "severity": window.severity if window else values.get("severity"),
+            "publicity_rule": window.rule if window else None,
+            "publicity_start": window.start if window else decision,
+            "publicity_min_end": window.min_end if window else None,
+            "publicity_end": window.end if window else None,
             "state": RecordState.WITHDRAWN.value if ended else RecordState.ACTIVE.value,
             "disputed": False,
             "batch_id": self.batch.id,

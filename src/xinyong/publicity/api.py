@@ -46,6 +46,10 @@ def get_subject(key: str, session: DbSession) -> dict[str, Any]:
                 "state": r.state,
                 "disputed": r.disputed,
                 "publicity_end": r.publicity_end.isoformat() if r.publicity_end else None,
+                "severity": r.severity,
+                "publicity_rule": {"code": r.publicity_rule, "name": r.rule_name, "legal_basis": r.legal_basis}
+                if r.publicity_rule
+                else None,
                 "content": r.payload,
             }
             for r in data.records

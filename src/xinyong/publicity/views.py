@@ -50,6 +50,9 @@ class RecordView:
     disputed: bool
     version: int
     payload: dict[str, Any]
+    publicity_rule: str | None = None
+    rule_name: str = ""
+    legal_basis: str = ""
 
 
 @dataclass
@@ -71,6 +74,18 @@ def is_public(record: CreditRecord, today: date) -> bool:
     if record.state != RecordState.ACTIVE:
         return False
     return record.publicity_end is None or record.publicity_end >= today
+
+
+def _rule(code: str | None) -> Any:
+    """The dated publicity rule a record was judged under (publicity/data/publicity_rules.yaml)."""
+    if not code:
+        return None
+    from xinyong.publicity.rules import publicity_rules
+
+    try:
+        return publicity_rules().get(code)
+    except StopIteration:
+        return None
 
 
 def _mask_payload(payload: dict[str, Any], natural_person: bool) -> dict[str, Any]:
@@ -98,6 +113,7 @@ def subject_view(session: Session, subject: Subject, view: View) -> SubjectView:
         if public and not is_public(rec, today):
             continue
         payload = _mask_payload(rec.payload, person) if public else rec.payload
+        rule = _rule(rec.publicity_rule)
         records.append(
             RecordView(
                 rec.id,
@@ -110,6 +126,9 @@ def subject_view(session: Session, subject: Subject, view: View) -> SubjectView:
                 rec.disputed,
                 rec.version,
                 payload,
+                rec.publicity_rule,
+                rule.name if rule else "",
+                rule.legal_basis if rule else "",
             )
         )
     return SubjectView(
