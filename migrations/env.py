@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from xinyong.core.db import get_engine
+from xinyong.core.migrate import include_name
 from xinyong.schema import load_models
 
 target_metadata = load_models().metadata
@@ -26,6 +27,7 @@ def _run(connection) -> None:  # alembic Connection
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

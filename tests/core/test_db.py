@@ -68,3 +68,15 @@ def test_bulk_insert_returns_ids_in_row_order_and_writes_json(session):
     assert len(ids) == 5 and ids == sorted(ids)
     names = dict(session.execute(select(Subject.id, Subject.name)).all())
     assert [names[i] for i in ids] == [f"公司{i}" for i in range(5)]
+
+
+def test_migrations_and_models_do_not_drift(clean_db):
+    """What `alembic revision --autogenerate` would add must be empty: models change only with a migration."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from xinyong.core.migrate import include_name
+
+    with get_engine(clean_db).connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
+        assert compare_metadata(context, load_models().metadata) == []

@@ -8,6 +8,13 @@ from alembic import command
 from alembic.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+# Search structures of migration 0002 are not ORM models (FTS5 shadow tables, trigram/pattern indexes).
+UNMANAGED = ("subjects_fts", "ix_subjects_name_key_trgm", "ix_subjects_name_initials")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate compares only what the models own."""
+    return not (name and name.startswith(UNMANAGED))
 
 
 def alembic_config(url: str) -> Config:
