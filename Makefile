@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/xinyong/static/vendor
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 DEMO_SUBJECTS ?= 2000
 
 .DEFAULT_GOAL := help

@@ -14,11 +14,13 @@ def mount_routers(app: FastAPI) -> None:
     from xinyong.publicity import labels
     from xinyong.publicity import pages as publicity_pages
     from xinyong.quality import pages as quality_pages
+    from xinyong.reports import pages as reports_pages
 
     labels.install(templates().env.globals)
     app.include_router(publicity_pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(collection_pages.router)
     app.include_router(quality_pages.router)
+    app.include_router(reports_pages.router)
     app.include_router(publicity_api.router, prefix="/api/v1")
     app.include_router(collection_api.router, prefix="/api/v1")

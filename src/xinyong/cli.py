@@ -262,6 +262,21 @@ def quality_report(
     report_command(month, department, out)
 
 
+@app.command()
+def report(
+    subject: Annotated[str, typer.Argument(help="信用主体：统一社会信用代码或主体编号")],
+    out: Annotated[Path, typer.Option(help="输出的 PDF 文件")],
+    kind: Annotated[
+        str, typer.Option(help="报告类型：public（公示版）| self（本主体查询版）| review（信用审查报告）")
+    ] = "public",
+    purpose: Annotated[str | None, typer.Option(help="审查用途（仅信用审查报告）")] = None,
+) -> None:
+    """出具信用报告（PDF，含报告编号、验证码和核验二维码）；出具记入审计日志。"""
+    from xinyong.reports.cli import report_command
+
+    report_command(subject, kind, out, purpose)
+
+
 @batch_app.command("rejections")
 def batch_rejections(
     batch_id: int,

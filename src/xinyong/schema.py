@@ -10,5 +10,6 @@ def load_models() -> type[Base]:
     from xinyong.archive import models as _archive  # noqa: F401
     from xinyong.collection import models as _collection  # noqa: F401
     from xinyong.core import audit as _audit  # noqa: F401
+    from xinyong.reports import models as _reports  # noqa: F401
 
     return Base

@@ -30,3 +30,27 @@ def test_search_and_open_a_subject_page_on_a_phone(session, live_server, page, t
     assert page.locator("table").inner_text().count("宁市监罚〔2026〕101号") == 1
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the page must not scroll sideways on a phone"
+
+
+def test_download_a_public_credit_report_and_read_its_chinese_text(session, live_server, page, tmp_path):
+    import subprocess
+
+    path = write_csv(tmp_path / "p.csv", [penalty()], encoding="gbk")
+    ingest_file(
+        session, path, department=find_department(session, "scjgj"), info_class="admin_penalty", actor=audit.SYSTEM
+    )
+    session.commit()
+    page.goto(live_server + "/search?q=91320100748204660Q")
+    page.click("text=南京钢铁联合有限公司")
+    with page.expect_download() as info:
+        page.click("text=下载信用报告（公示版）")
+    pdf = tmp_path / "report.pdf"
+    info.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "南京钢铁联合有限公司" in text and "行政管理" in text and "宁市监罚〔2026〕101号" in text
+    code = next(line for line in text.splitlines() if line.count("-") == 3 and len(line.strip()) == 19).strip()
+    page.goto(f"{live_server}/verify/{code}")
+    assert "真实有效" in page.content()

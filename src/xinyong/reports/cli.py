@@ -8,9 +8,10 @@ from xinyong.cli import cli_actor, console, fail
 from xinyong.core.errors import DomainError
 
 
-def report_command(subject: str, kind: str, out: Path) -> None:
-    """Issue one report (public | self | review) for the subject named by USCC or id and write it to `out`.
-    The issue is registered and audited like a download; the file is written only after the commit."""
+def report_command(subject: str, kind: str, out: Path, purpose: str | None = None) -> None:
+    """Issue one report (public | self | review) for the subject named by USCC or id and write it to `out`;
+    `purpose` is printed in a review report's 审查用途 block. The issue is registered and audited like a download;
+    the file is written only after the commit."""
     from xinyong.archive import service as archive
     from xinyong.core.db import unit_of_work
     from xinyong.reports import render, service
@@ -20,7 +21,8 @@ def report_command(subject: str, kind: str, out: Path) -> None:
         fail(f"报告类型应为 public、self 或 review，而不是 {kind}")
     try:
         with unit_of_work() as session:
-            issued = service.issue(session, archive.subject_by_key(session, subject), ReportKind(kind), cli_actor())
+            found = archive.subject_by_key(session, subject)
+            issued = service.issue(session, found, ReportKind(kind), cli_actor(), purpose=purpose)
             serial, code = issued.report.serial, issued.report.verification_code
     except DomainError as exc:
         fail(exc.message)

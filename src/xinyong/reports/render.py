@@ -108,6 +108,8 @@ def _record(rec: RecordView, info_class: InfoClass | None) -> dict[str, Any]:
     fields = _fields(info_class, rec.payload, skip)
     if rec.publicity_end:
         fields.append(["公示截止日期", rec.publicity_end.isoformat()])
+    if rec.rule_name:
+        fields.append(["公示期依据", rec.rule_name])
     if rec.state != "active" or rec.disputed:
         fields.append(["信息状态", "异议处理中" if rec.disputed else state_label(rec.state)])
     return {"class": class_label(rec.info_class), "decision_no": rec.decision_no or "", "fields": fields}
