@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 
@@ -14,7 +15,7 @@ from sqlalchemy import ColumnElement, case, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from xinyong.archive.identifiers import IdentifierError, normalize_code, validate_uscc
-from xinyong.archive.models import CreditRecord, Subject, SubjectIdentifier
+from xinyong.archive.models import CreditRecord, RecordState, Subject, SubjectIdentifier
 from xinyong.core.errors import NotFound
 
 _SPACES = re.compile(r"\s+")
@@ -168,3 +169,40 @@ def stats(session: Session) -> ArchiveStats:
     records = session.scalar(select(func.count()).select_from(CreditRecord)) or 0
     current = session.scalar(select(func.count()).select_from(CreditRecord).where(CreditRecord.is_current.is_(True)))
     return ArchiveStats(subjects, records, current or 0)
+
+
+def public_records(
+    session: Session,
+    *,
+    today: date,
+    info_class: str | None = None,
+    department_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[int, list[tuple[CreditRecord, Subject | None]]]:
+    """Records in their publicity window (current, active, window not over), newest decisions first."""
+    where = [
+        CreditRecord.is_current.is_(True),
+        CreditRecord.state == RecordState.ACTIVE.value,
+        or_(CreditRecord.publicity_end.is_(None), CreditRecord.publicity_end >= today),
+    ]
+    if info_class:
+        where.append(CreditRecord.info_class == info_class)
+    if department_id:
+        where.append(CreditRecord.source_department_id == department_id)
+    if date_from:
+        where.append(CreditRecord.decision_date >= date_from)
+    if date_to:
+        where.append(CreditRecord.decision_date <= date_to)
+    total = session.scalar(select(func.count()).select_from(CreditRecord).where(*where)) or 0
+    stmt = (
+        select(CreditRecord, Subject)
+        .outerjoin(Subject, Subject.id == CreditRecord.subject_id)
+        .where(*where)
+        .order_by(CreditRecord.decision_date.desc(), CreditRecord.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, [(r, s) for r, s in session.execute(stmt)]

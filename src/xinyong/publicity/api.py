@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from xinyong import __version__
+from xinyong.accounts import service as accounts
 from xinyong.archive import service as archive
 from xinyong.core.web import DbSession
 from xinyong.publicity import views
@@ -55,3 +57,26 @@ def get_subject(key: str, session: DbSession) -> dict[str, Any]:
             for r in data.records
         ],
     }
+
+
+@router.get("/records", summary="双公示信息（公示期内的行政许可、行政处罚）")
+def list_records(
+    session: DbSession,
+    info_class: Annotated[str | None, Query(pattern="^[a-z_]+$", description="如 admin_penalty")] = None,
+    department: Annotated[str | None, Query(description="单位代码或统一社会信用代码")] = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    dept_id = accounts.find_department(session, department).id if department else None
+    total, items = views.listing_view(
+        session,
+        info_class=info_class,
+        department_id=dept_id,
+        date_from=date_from,
+        date_to=date_to,
+        offset=(page - 1) * size,
+        limit=size,
+    )
+    return {"total": total, "page": page, "size": size, "items": items}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 
+from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import OptionalUser
 from xinyong.archive import service as archive
 from xinyong.core import audit
+from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, render
 from xinyong.publicity import views
 
@@ -41,3 +44,50 @@ def subject_page(request: Request, subject_id: str, session: DbSession, user: Op
         )
     data = views.subject_view(session, subject, view)
     return render(request, "publicity/subject.html", subject=data)
+
+
+@router.get("/publicity", include_in_schema=False)
+def publicity_listing(
+    request: Request,
+    session: DbSession,
+    user: OptionalUser,
+    info_class: str = "admin_penalty",
+    department: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    page: int = 1,
+) -> Any:
+    """双公示: licences and penalties in their publicity window, filtered by unit and date, 20 to a page."""
+    size = 20
+    page = max(1, min(page, 10000))
+    dept = accounts.find_department(session, department) if department else None
+    total, items = views.listing_view(
+        session,
+        info_class=info_class if info_class in ("admin_license", "admin_penalty") else "admin_penalty",
+        department_id=dept.id if dept else None,
+        date_from=_date(date_from),
+        date_to=_date(date_to),
+        offset=(page - 1) * size,
+        limit=size,
+    )
+    template = "publicity/_records.html" if request.headers.get("hx-request") else "publicity/records.html"
+    return render(
+        request,
+        template,
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // size)),
+        info_class=info_class,
+        department=department,
+        date_from=date_from,
+        date_to=date_to,
+        departments=[d for d in accounts.list_departments(session) if d.submits],
+    )
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise DomainError(f"日期格式应为 YYYY-MM-DD：{value}", code="bad_date") from None

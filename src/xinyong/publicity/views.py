@@ -16,7 +16,7 @@ from xinyong.accounts.models import Role, User
 from xinyong.archive import service as archive
 from xinyong.archive.models import SUBJECT_KIND_LABELS, CreditRecord, RecordState, Subject, SubjectKind
 from xinyong.core import clock
-from xinyong.publicity.masking import mask_name, mask_resident_id
+from xinyong.publicity.masking import mask_ids_in_text, mask_name, mask_resident_id
 
 PERSONAL_FIELDS = ("id_no", "legal_rep_id_no")
 
@@ -89,7 +89,7 @@ def _rule(code: str | None) -> Any:
 
 
 def _mask_payload(payload: dict[str, Any], natural_person: bool) -> dict[str, Any]:
-    masked = dict(payload)
+    masked = {k: mask_ids_in_text(v) if isinstance(v, str) else v for k, v in payload.items()}
     for key in PERSONAL_FIELDS:
         if masked.get(key):
             masked[key] = mask_resident_id(str(masked[key]))
@@ -162,3 +162,30 @@ def search_view(session: Session, q: str, limit: int = 20) -> list[dict[str, Any
             }
         )
     return out
+
+
+def listing_view(session: Session, **filters: Any) -> tuple[int, list[dict[str, Any]]]:
+    """双公示 listings as the public may see them (names of persons and ID numbers masked)."""
+    total, rows = archive.public_records(session, today=clock.today(), **filters)
+    items = []
+    for rec, subject in rows:
+        person = rec.payload.get("subject_category") == "natural_person" or (
+            subject is not None and subject.kind == SubjectKind.NATURAL_PERSON
+        )
+        payload = _mask_payload(rec.payload, person)
+        items.append(
+            {
+                "id": rec.id,
+                "info_class": rec.info_class,
+                "subject_id": rec.subject_id if not person else None,
+                "subject_name": payload.get("subject_name", ""),
+                "uscc": payload.get("uscc") if not person else None,
+                "decision_no": rec.decision_no,
+                "decision_date": rec.decision_date.isoformat() if rec.decision_date else None,
+                "authority": payload.get("deciding_authority", ""),
+                "content": payload.get("penalty_content") or payload.get("license_content") or "",
+                "publicity_end": rec.publicity_end.isoformat() if rec.publicity_end else None,
+                "disputed": rec.disputed,
+            }
+        )
+    return total, items
