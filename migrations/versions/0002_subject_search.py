@@ -43,8 +43,13 @@ PG_UP = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX ix_subjects_name_key_trgm ON subjects USING gin (name_key gin_trgm_ops)",
     "CREATE INDEX ix_subjects_name_initials ON subjects (name_initials text_pattern_ops)",
+    "CREATE INDEX ix_subjects_name_key_prefix ON subjects (name_key text_pattern_ops)",
 ]
-PG_DOWN = ["DROP INDEX ix_subjects_name_initials", "DROP INDEX ix_subjects_name_key_trgm"]
+PG_DOWN = [
+    "DROP INDEX ix_subjects_name_key_prefix",
+    "DROP INDEX ix_subjects_name_initials",
+    "DROP INDEX ix_subjects_name_key_trgm",
+]
 
 
 def _run(statements: list[str]) -> None:

@@ -11,7 +11,7 @@ from importlib import resources
 
 import yaml
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
-from sqlalchemy import ColumnElement, case, false, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from xinyong.archive.identifiers import IdentifierError, normalize_code, validate_uscc
@@ -96,30 +96,41 @@ def subject_by_key(session: Session, key: str) -> Subject:
 
 
 def search_subjects(session: Session, q: str, limit: int = 20, exclude_kinds: tuple[str, ...] = ()) -> list[Subject]:
-    """Ranked search: the USCC itself, then the exact name, a name prefix, pinyin initials, any substring.
+    """Ranked search in tiers — the USCC itself, the exact name, a name prefix, pinyin initials, any substring —
+    each tier an indexed query that stops once `limit` subjects are found, so a popular two-character query
+    (南京) does not sort every match.
 
     Substrings go through the trigram index of each database (FTS5 trigram on SQLite, pg_trgm on PostgreSQL;
-    migration 0002); queries shorter than three characters (南京) fall back to LIKE, which both still answer.
+    migration 0002); queries shorter than three characters fall back to LIKE, which both still answer.
     """
     q = q.strip()
     if not q:
         return []
     code, key = normalize_code(q), name_key(q)
     initials = q.lower() if q.isascii() and q.isalpha() else None
-    matches = [Subject.uscc == code, _name_contains(session, key)]
+    tiers: list[ColumnElement[bool]] = [Subject.uscc == code, Subject.name_key == key, _name_prefix(session, key)]
     if initials:
-        matches.append(Subject.name_initials.startswith(initials, autoescape=True))
-    rank = case(
-        (Subject.uscc == code, 0),
-        (Subject.name_key == key, 1),
-        (Subject.name_key.startswith(key, autoescape=True), 2),
-        ((Subject.name_initials.startswith(initials, autoescape=True), 3) if initials else (false(), 3)),
-        else_=4,
-    )
-    stmt = select(Subject).where(or_(*matches))
-    if exclude_kinds:
-        stmt = stmt.where(Subject.kind.not_in(exclude_kinds))
-    return list(session.scalars(stmt.order_by(rank, func.length(Subject.name), Subject.id).limit(limit)))
+        tiers.append(Subject.name_initials.startswith(initials, autoescape=True))
+    tiers.append(_name_contains(session, key))
+    found: list[Subject] = []
+    for condition in tiers:
+        stmt = select(Subject).where(condition)
+        if exclude_kinds:
+            stmt = stmt.where(Subject.kind.not_in(exclude_kinds))
+        if found:
+            stmt = stmt.where(Subject.id.not_in([s.id for s in found]))
+        found += session.scalars(stmt.order_by(Subject.name_key, Subject.id).limit(limit - len(found)))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _name_prefix(session: Session, key: str) -> ColumnElement[bool]:
+    """Prefix match through a btree: LIKE 'key%' on PostgreSQL (text_pattern_ops index), a code-point range on
+    SQLite (BINARY collation orders UTF-8 by code point; SQLite's LIKE would not use the index)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return and_(Subject.name_key >= key, Subject.name_key < key + "\U0010ffff")
+    return Subject.name_key.startswith(key, autoescape=True)
 
 
 def _name_contains(session: Session, key: str) -> ColumnElement[bool]:

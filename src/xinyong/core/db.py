@@ -78,7 +78,8 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_pre_ping=True)
+    # No pre-ping (a round trip per request); stale connections are recycled and retried by the pool instead.
+    return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=20)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

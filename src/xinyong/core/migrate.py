@@ -9,7 +9,7 @@ from alembic.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # Search structures of migration 0002 are not ORM models (FTS5 shadow tables, trigram/pattern indexes).
-UNMANAGED = ("subjects_fts", "ix_subjects_name_key_trgm", "ix_subjects_name_initials")
+UNMANAGED = ("subjects_fts", "ix_subjects_name_key_trgm", "ix_subjects_name_key_prefix", "ix_subjects_name_initials")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

@@ -1,0 +1,237 @@
+"""Portal throughput on PostgreSQL: the subject endpoint (GET /api/v1/subjects/{id}) and search
+(GET /api/v1/subjects?q=…) under 50 concurrent clients (wrk), against a bare FastAPI endpoint on the same server
+in the same run. Data: N subjects and M credit records generated server-side with SQL.
+
+    .venv/bin/python benchmarks/portal.py [--subjects 1000000] [--records 10000000] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, text
+
+PG_BASE = os.environ.get("XINYONG_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+WORDS = [
+    "鑫",
+    "华",
+    "宏",
+    "达",
+    "盛",
+    "恒",
+    "泰",
+    "瑞",
+    "博",
+    "远",
+    "金",
+    "福",
+    "嘉",
+    "康",
+    "新",
+    "宁",
+    "钟",
+    "山",
+    "秦",
+    "淮",
+]
+TRADES = ["科技", "贸易", "餐饮", "建设", "物流", "医药", "文化", "电子", "环保", "食品"]
+DISTRICTS = [
+    "320102",
+    "320104",
+    "320105",
+    "320106",
+    "320111",
+    "320113",
+    "320114",
+    "320115",
+    "320116",
+    "320117",
+    "320118",
+]
+SEARCHES = ["南京", "鑫华", "科技", "宏达贸易", "钟山", "秦淮食品", "njxh", "恒泰", "博远物流", "宁康医药"]
+
+
+def build(url: str, subjects: int, records: int) -> float:
+    from xinyong.accounts.service import seed_departments
+    from xinyong.core import migrate
+    from xinyong.core.db import unit_of_work
+
+    migrate.upgrade(url)
+    with unit_of_work(url) as session:
+        seed_departments(session)
+    words = "ARRAY[" + ",".join(f"'{w}'" for w in WORDS) + "]"
+    trades = "ARRAY[" + ",".join(f"'{t}'" for t in TRADES) + "]"
+    districts = "ARRAY[" + ",".join(f"'{d}'" for d in DISTRICTS) + "]"
+    start = time.perf_counter()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(f"""
+            INSERT INTO subjects (kind, name, name_key, name_initials, uscc, district_code, industry, status,
+                                  created_at)
+            SELECT 'legal_person', n, n, 'nj', 'B' || lpad(g::text, 17, '0'), ({districts})[g % 11 + 1], 'C',
+                   'active', now()
+            FROM (SELECT g, '南京' || ({words})[g % 20 + 1] || ({words})[(g / 20) % 20 + 1] || g::text
+                         || ({trades})[(g / 400) % 10 + 1] || '有限公司' AS n
+                  FROM generate_series(1, :n) AS g) AS s"""),
+            {"n": subjects},
+        )
+        dept = conn.execute(text("SELECT id FROM departments WHERE code = 'scjgj'")).scalar()
+        conn.execute(
+            text("""
+            INSERT INTO credit_records (info_class, subject_id, link_method, link_confidence, source_department_id,
+                natural_key, key_hash, version, is_current, content_hash, decision_no, decision_date, severity,
+                publicity_rule, publicity_start, publicity_end, state, disputed, source_row, payload, created_at)
+            SELECT CASE WHEN g % 4 = 0 THEN 'admin_penalty' ELSE 'admin_license' END, (g % :s) + 1, 'uscc', 1.0, :d,
+                   'k' || g, md5(g::text) || md5((g * 7)::text), 1, true, md5((g * 13)::text),
+                   '宁市监〔2026〕' || g || '号', date '2024-01-01' + (g % 1000), 'general', 'ndrc_order_36',
+                   date '2024-01-01' + (g % 1000), date '2027-06-01', 'active', false, g,
+                   jsonb_build_object('penalty_content', '罚款' || (g % 9 + 1) || '万元',
+                                      'license_content', '食品经营许可', 'deciding_authority', '南京市市场监督管理局'),
+                   now()
+            FROM generate_series(1, :r) AS g"""),
+            {"s": subjects, "d": dept, "r": records},
+        )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url: str, script: str, seconds: int, workdir: Path) -> dict[str, float]:
+    lua = workdir / "script.lua"
+    lua.write_text(script, encoding="utf-8")
+    out = subprocess.run(
+        ["wrk", "-t2", "-c50", f"-d{seconds}s", "--latency", "-s", str(lua), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {p: _ms(re.search(rf"\s{p}%\s+([\d.]+\w+)", out).group(1)) for p in ("50", "90", "99")}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": lat["50"],
+        "p90": lat["90"],
+        "p99": lat["99"],
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def _ms(value: str) -> float:
+    number = float(re.match(r"[\d.]+", value).group(0))
+    unit = value[len(re.match(r"[\d.]+", value).group(0)) :]
+    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--records", type=int, default=10_000_000)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    name = f"xinyong_portal_bench_{os.getpid()}"
+    admin = create_engine(f"{PG_BASE}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            )
+        )
+    url = f"{PG_BASE}/{name}"
+    server = None
+    try:
+        built = build(url, args.subjects, args.records)
+        print(
+            f"portal benchmark: {args.subjects:,} subjects, {args.records:,} records (generated in {built:.0f} s),"
+            f" {args.workers} uvicorn workers, wrk 2 threads × 50 connections, {args.seconds} s each"
+        )
+        port = free_port()
+        env = os.environ | {"XINYONG_DATABASE_URL": url, "PYTHONPATH": str(Path(__file__).parent)}
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "portal_app:create",
+                "--factory",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        _wait(base + "/bench/bare")
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            subject = (
+                "request = function()\n  return wrk.format('GET', '/api/v1/subjects/' .. "
+                f"math.random(1, {args.subjects}))\nend\n"
+            )
+            queries = ", ".join(f"'{quote(q)}'" for q in SEARCHES)
+            search = (
+                f"local qs = {{{queries}}}\nrequest = function()\n  return wrk.format('GET', "
+                "'/api/v1/subjects?q=' .. qs[math.random(1, #qs)])\nend\n"
+            )
+            bare = "request = function()\n  return wrk.format('GET', '/bench/bare')\nend\n"
+            wrk(base, bare, 3, work)  # warm-up
+            results = {
+                "bare": wrk(base, bare, args.seconds, work),
+                "subject": wrk(base, subject, args.seconds, work),
+                "search": wrk(base, search, args.seconds, work),
+            }
+        for label, r in results.items():
+            print(
+                f"{label:>8}: {r['rps']:>8,.0f} req/s  p50 {r['p50']:>6.1f} ms  p90 {r['p90']:>6.1f} ms"
+                f"  p99 {r['p99']:>6.1f} ms  non-2xx {r['errors']:.0f}"
+            )
+        ratio = results["subject"]["rps"] / results["bare"]["rps"]
+        print(
+            f"subject endpoint / bare endpoint: {ratio:.2f} (goal ≥ 0.5); subject p99 {results['subject']['p99']:.1f}"
+            f" ms (goal ≤ 50); search p90 {results['search']['p90']:.1f} ms (wrk reports p90/p99; goal p95 ≤ 50)"
+        )
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=30)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _wait(url: str) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("server did not start")
+
+
+if __name__ == "__main__":
+    main()
