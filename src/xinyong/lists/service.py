@@ -85,8 +85,7 @@ def _step(
         f"list.{action}",
         "list_entry",
         entry.id,
-        {"list_type": entry.list_type, "subject_id": entry.subject_id, "from": previous, "to": target.value}
-        | details,
+        {"list_type": entry.list_type, "subject_id": entry.subject_id, "from": previous, "to": target.value} | details,
     )
     session.flush()
 
@@ -281,9 +280,7 @@ def enter_incentive(
     return entry
 
 
-def remove(
-    session: Session, entry: ListEntry, actor: Actor, *, reason: str, doc_no: str | None = None
-) -> ListEntry:
+def remove(session: Session, entry: ListEntry, actor: Actor, *, reason: str, doc_no: str | None = None) -> ListEntry:
     """移出: at the end of the term, early through repair (not before the list's minimum), or when the listing
     decision was revoked."""
     target = rules.transition(entry.state, Action.REMOVE)
@@ -297,7 +294,8 @@ def remove(
     if reason == "repair" and kind.early_removal_after_months and entry.publicity_from:
         earliest = rules.add_months(entry.publicity_from, kind.early_removal_after_months)
         if today < earliest:
-            raise Conflict(f"列入满{kind.early_removal_after_months}个月（{earliest}）后方可申请提前移出", code="too_early")
+            months = kind.early_removal_after_months
+            raise Conflict(f"列入满{months}个月（{earliest}）后方可申请提前移出", code="too_early")
     entry.removed_at = clock.now()
     entry.removal_reason = reason
     _document(entry, "removal", doc_no, today, reason=reasons[reason])

@@ -1,0 +1,64 @@
+"""Credit check API for business systems (permission `check`): single and batch checks, and feedback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from xinyong.accounts.deps import require_permission
+from xinyong.accounts.models import ApiClient
+from xinyong.archive import service as archive
+from xinyong.core.web import DbSession
+from xinyong.measures import service
+
+router = APIRouter(tags=["measures"])
+Checker = Annotated[ApiClient, Depends(require_permission("check"))]
+
+
+class CheckRequest(BaseModel):
+    subject: str = Field(min_length=1, max_length=40, description="统一社会信用代码或主体编号")
+    scenario: str = Field(description="应用场景代码，见 GET /api/v1/scenarios")
+
+
+class BatchCheckRequest(BaseModel):
+    subjects: list[str] = Field(description=f"统一社会信用代码或主体编号，最多 {service.MAX_BATCH} 个")
+    scenario: str
+
+
+class FeedbackRequest(BaseModel):
+    measure_code: str = Field(min_length=1, max_length=60)
+    applied: bool
+    reason: str = Field(default="", max_length=2000)
+
+
+@router.get("/scenarios", summary="信用核查应用场景")
+def list_scenarios() -> dict[str, Any]:
+    items = [{"code": k, "name": v} for k, v in service.scenarios().items()]
+    return {"count": len(items), "items": items}
+
+
+@router.post("/checks", summary="信用核查：该主体在该场景下当前适用的奖惩措施及依据")
+def create_check(body: CheckRequest, session: DbSession, client: Checker) -> dict[str, Any]:
+    service.scenario_or_raise(body.scenario)
+    subject = archive.subject_by_key(session, body.subject)
+    return service.check(session, subject, body.scenario, client).to_dict()
+
+
+@router.post("/checks/batch", summary=f"批量信用核查（最多 {service.MAX_BATCH} 个主体，未找到的逐条说明）")
+def create_check_batch(body: BatchCheckRequest, session: DbSession, client: Checker) -> dict[str, Any]:
+    return service.check_batch(session, body.subjects, body.scenario, client).to_dict()
+
+
+@router.post("/checks/{check_id}/feedback", status_code=201, summary="措施执行情况反馈（仅限发起核查的接入系统）")
+def create_feedback(check_id: int, body: FeedbackRequest, session: DbSession, client: Checker) -> dict[str, Any]:
+    fb = service.feedback(session, check_id, body.measure_code, body.applied, body.reason, client)
+    return {
+        "id": fb.id,
+        "check_id": fb.check_id,
+        "measure_code": fb.measure_code,
+        "applied": fb.applied,
+        "reporting_unit": fb.reporting_unit,
+        "reported_at": fb.reported_at.isoformat(),
+    }
