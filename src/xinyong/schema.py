@@ -13,5 +13,6 @@ def load_models() -> type[Base]:
     from xinyong.lists import models as _lists  # noqa: F401
     from xinyong.measures import models as _measures  # noqa: F401
     from xinyong.reports import models as _reports  # noqa: F401
+    from xinyong.subscriptions import models as _subscriptions  # noqa: F401
 
     return Base

@@ -113,13 +113,17 @@ def search_subjects(session: Session, q: str, limit: int = 20, exclude_kinds: tu
         tiers.append(Subject.name_initials.startswith(initials, autoescape=True))
     tiers.append(_name_contains(session, key))
     found: list[Subject] = []
-    for condition in tiers:
+    for i, condition in enumerate(tiers):
         stmt = select(Subject).where(condition)
         if exclude_kinds:
             stmt = stmt.where(Subject.kind.not_in(exclude_kinds))
         if found:
             stmt = stmt.where(Subject.id.not_in([s.id for s in found]))
-        found += session.scalars(stmt.order_by(Subject.name_key, Subject.id).limit(limit - len(found)))
+        if i < len(tiers) - 1:
+            stmt = stmt.order_by(Subject.name_key, Subject.id)
+        # the substring tier is not sorted: a common term (科技) stops at the first `limit` hits instead of
+        # sorting every match among millions of names
+        found += session.scalars(stmt.limit(limit - len(found)))
         if len(found) >= limit:
             break
     return found

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from xinyong.accounts import service as accounts
-from xinyong.accounts.models import Role, User
+from xinyong.accounts.models import ApiClient, Role, User
 from xinyong.archive.models import CreditRecord, Subject
 from xinyong.collection.service import ingest_file
 from xinyong.config import Settings
@@ -44,6 +44,8 @@ class DemoResult:
     mismatches: list[str] = field(default_factory=list)
     logins: list[tuple[str, str, str]] = field(default_factory=list)
     tokens: list[tuple[str, str]] = field(default_factory=list)
+    listed: int = 0
+    checks: int = 0
 
 
 def _remove_sqlite(url: str) -> None:
@@ -81,6 +83,8 @@ def build_demo(
         _load(url, out, manifest, result, say)
         with unit_of_work(url) as session:
             result.tokens = _create_accounts(session)
+        with unit_of_work(url) as session:
+            result.listed, result.checks = _lists_and_checks(session)
     with unit_of_work(url) as session:
         result.subjects = session.scalar(select(func.count()).select_from(Subject)) or 0
         result.records = session.scalar(select(func.count()).select_from(CreditRecord)) or 0
@@ -149,6 +153,73 @@ def _create_accounts(session: Any) -> list[tuple[str, str]]:
     return [(check.client.name, check.token), (push.client.name, push.token)]
 
 
+def _lists_and_checks(session: Any) -> tuple[int, int]:
+    """Run the statutory listing procedure for the firms with the most serious penalties, enter some A-level
+    taxpayers, and let the demo procurement system check a few subjects and report back — so the lists, measures
+    and statistics pages have something real to show."""
+    from xinyong.lists import service as lists
+    from xinyong.measures import service as measures
+
+    serious = list(
+        session.scalars(
+            select(CreditRecord.subject_id)
+            .join(Subject, Subject.id == CreditRecord.subject_id)
+            .where(
+                CreditRecord.info_class == "admin_penalty",
+                CreditRecord.is_current.is_(True),
+                CreditRecord.severity == "serious",
+                Subject.kind == "legal_person",
+            )
+            .group_by(CreditRecord.subject_id)
+            .order_by(func.count().desc(), CreditRecord.subject_id)
+            .limit(3)
+        )
+    )
+    listed = 0
+    for i, subject_id in enumerate(serious, start=1):
+        subject = session.get(Subject, subject_id)
+        entry = lists.propose(
+            session,
+            DEMO_ACTOR,
+            list_type="samr_serious_illegal",
+            subject=subject,
+            reason="多次严重违法，经市场监管部门认定为严重违法失信行为",
+        )
+        lists.notify(session, entry, DEMO_ACTOR, doc_no=f"宁市监告〔2026〕{i}号")
+        lists.record_statement(
+            session,
+            entry,
+            DEMO_ACTOR,
+            statement="当事人提交陈述申辩意见",
+            reply="经复核，申辩理由不成立",
+            doc_no=f"宁市监复〔2026〕{i}号",
+        )
+        lists.decide(session, entry, DEMO_ACTOR, doc_no=f"宁市监列〔2026〕{i}号")
+        lists.publish(session, entry, DEMO_ACTOR)
+        listed += 1
+    clean = list(
+        session.scalars(
+            select(Subject)
+            .where(Subject.kind == "legal_person", Subject.id.not_in(serious or [0]))
+            .order_by(Subject.id)
+            .limit(5)
+        )
+    )
+    for subject in clean[:2]:
+        lists.enter_incentive(
+            session, DEMO_ACTOR, list_type="tax_a_level", subject=subject, reason="2025年度纳税信用评价为A级"
+        )
+        listed += 1
+    client = session.scalar(select(ApiClient).where(ApiClient.name == "演示：政府采购系统"))
+    checked = 0
+    for subject_id in [*serious, *(s.id for s in clean)]:
+        result = measures.check(session, session.get(Subject, subject_id), "government_procurement", client)
+        checked += 1
+        for m in result.measures[:1]:
+            measures.feedback(session, result.check_id, m["code"], True, "已按规定执行", client)
+    return listed, checked
+
+
 def _logins(session: Any) -> list[tuple[str, str, str]]:
     labels = {"admin": "系统管理员", "credit_office": "信用办", "department": "部门报送员", "subject": "信用主体"}
     users = session.scalars(
@@ -170,6 +241,8 @@ def print_summary(console: Any, result: DemoResult) -> None:
     else:
         console.print("演示数据库已存在，直接启动（重建请用 xinyong demo --rebuild）。")
     console.print(f"信用主体 {result.subjects:,} 个，信用记录 {result.records:,} 条。")
+    if result.built:
+        console.print(f"名单条目 {result.listed} 个（经告知、陈述申辩、决定、公示程序），演示核查 {result.checks} 次。")
     table = Table("角色", "用户名", "密码", title="演示账号")
     for row in result.logins:
         table.add_row(*row)

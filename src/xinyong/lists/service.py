@@ -22,6 +22,7 @@ from xinyong.lists import rules
 from xinyong.lists.models import ListEntry, ListEntryEvent
 from xinyong.lists.rules import Action, EntryState, ListType
 from xinyong.quality.workdays import add_working_days
+from xinyong.subscriptions import service as subscriptions
 
 RIGHTS_TEXT = "当事人有权在告知书送达之日起{days}个工作日内（至{deadline}）提出陈述、申辩或者异议"
 DEFAULT_MEASURES_NOTICE = "依法依规实施《全国失信惩戒措施基础清单》所列相应失信惩戒措施"
@@ -233,6 +234,7 @@ def publish(session: Session, entry: ListEntry, actor: Actor, *, publicity_from:
         target,
         {"publicity_from": entry.publicity_from.isoformat(), "term_end": _iso(entry.term_end)},
     )
+    subscriptions.notify_list_change(session, entry, "entered")
     return entry
 
 
@@ -277,6 +279,7 @@ def enter_incentive(
         {"publicity_from": start.isoformat(), "term_end": _iso(entry.term_end)},
         initial=True,
     )
+    subscriptions.notify_list_change(session, entry, "entered")
     return entry
 
 
@@ -300,6 +303,7 @@ def remove(session: Session, entry: ListEntry, actor: Actor, *, reason: str, doc
     entry.removal_reason = reason
     _document(entry, "removal", doc_no, today, reason=reasons[reason])
     _step(session, entry, "remove", actor, target, {"reason": reason, "doc_no": doc_no})
+    subscriptions.notify_list_change(session, entry, "left")
     return entry
 
 
@@ -328,6 +332,7 @@ def expire_terms(session: Session, today: date, actor: Actor = audit.SYSTEM) -> 
         entry.removal_reason = "term_end"
         _document(entry, "removal", None, today, reason=rules.catalogue().procedure.removal_reasons["term_end"])
         _step(session, entry, "remove", actor, target, {"reason": "term_end", "term_end": _iso(entry.term_end)})
+        subscriptions.notify_list_change(session, entry, "left")
     return due
 
 
