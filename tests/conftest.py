@@ -29,6 +29,7 @@ os.environ["XINYONG_DATABASE_URL"] = DB_URL
 os.environ["XINYONG_ENVIRONMENT"] = "test"
 os.environ["XINYONG_SECRET_KEY"] = "test-secret-key-" + "x" * 32
 os.environ["XINYONG_PASSWORD_HASH_TIME_COST"] = "1"
+os.environ["XINYONG_AUDIT_SEAL_INTERVAL"] = "0"  # tests seal explicitly
 os.environ["XINYONG_PASSWORD_HASH_MEMORY_KIB"] = "8192"
 os.environ["XINYONG_VAR_DIR"] = str(_TMP / "var")
 
@@ -108,7 +109,14 @@ def app(clean_db: str):
     from xinyong.app import create_app
     from xinyong.config import Settings
 
-    return create_app(Settings(database_url=clean_db, environment="test", secret_key=os.environ["XINYONG_SECRET_KEY"]))
+    return create_app(
+        Settings(
+            database_url=clean_db,
+            environment="test",
+            secret_key=os.environ["XINYONG_SECRET_KEY"],
+            audit_seal_interval=0,
+        )
+    )
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ def mount_routers(app: FastAPI) -> None:
     from xinyong.publicity import pages as publicity_pages
     from xinyong.quality import pages as quality_pages
     from xinyong.reports import pages as reports_pages
+    from xinyong.subscriptions import api as subscriptions_api
 
     labels.install(templates().env.globals)
     app.include_router(publicity_pages.router)
@@ -32,3 +33,4 @@ def mount_routers(app: FastAPI) -> None:
     app.include_router(collection_api.router, prefix="/api/v1")
     app.include_router(lists_api.router, prefix="/api/v1")
     app.include_router(measures_api.router, prefix="/api/v1")
+    app.include_router(subscriptions_api.router, prefix="/api/v1")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -22,7 +27,15 @@ HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法", 500: "
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_seal_audit_chain(app)) if settings.audit_seal_interval > 0 else None
+        yield
+        if task:
+            task.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="xinyong 公共信用信息平台 API",
         version=__version__,
         description="公共信用信息归集、查询、核查与服务接口。",
@@ -41,6 +54,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_routers(app)
     _install_error_handlers(app)
     return app
+
+
+async def _seal_audit_chain(app: FastAPI) -> None:
+    """Off the request path: seal the audit chain every few seconds, and once a minute run the scheduled jobs
+    (list terms ending, webhook deliveries — xinyong.jobs). With several workers each runs them: every step is
+    idempotent and takes its own locks."""
+    from starlette.concurrency import run_in_threadpool
+
+    from xinyong import jobs
+    from xinyong.core import audit
+
+    log = logging.getLogger("xinyong.jobs")
+    interval = app.state.settings.audit_seal_interval
+    rounds_per_minute = max(1, round(60 / interval))
+    tick = 0
+    while True:
+        await asyncio.sleep(interval)
+        tick += 1
+        try:
+            if tick % rounds_per_minute == 0:
+                await run_in_threadpool(jobs.run_once, app.state.sessionmaker)
+            else:
+                await run_in_threadpool(audit.seal_all, app.state.sessionmaker)
+        except Exception:  # retried next round; events stay unsealed or pending, never lost
+            log.exception("scheduled job failed")
 
 
 def _wants_json(request: Request) -> bool:

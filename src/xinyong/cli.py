@@ -30,6 +30,8 @@ app.add_typer(audit_app, name="audit")
 quality_app = typer.Typer(help="数据质量", no_args_is_help=True)
 app.add_typer(quality_app, name="quality")
 batch_app = typer.Typer(help="报送批次", no_args_is_help=True)
+jobs_app = typer.Typer(help="定时任务", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(batch_app, name="batch")
 
 console = Console()
@@ -219,15 +221,39 @@ def audit_verify() -> None:
     from xinyong.core import audit
     from xinyong.core.db import get_sessionmaker
 
+    sealed = audit.seal_all(get_sessionmaker())
     with get_sessionmaker()() as session:
         result = audit.verify(session)
     if result.ok:
-        console.print(f"审计日志完好：共校验 {result.checked:,} 条事件。")
+        console.print(f"审计日志完好：共校验 {result.checked:,} 条事件（本次新封存 {sealed:,} 条）。")
         return
     err.print(
         f"[red]审计日志被篡改：[/red]第 {result.broken_seq} 号事件 — {result.reason}（此前 {result.checked:,} 条完好）"
     )
     raise typer.Exit(1)
+
+
+@jobs_app.command("run-once")
+def jobs_run_once() -> None:
+    """执行一次定时任务：名单期满自动移出、推送到期的订阅事件、封存审计日志（可由 cron 每分钟调用）。"""
+    from xinyong.core.db import get_sessionmaker
+    from xinyong.jobs import run_once
+
+    report = run_once(get_sessionmaker())
+    d = report.deliveries
+    console.print(
+        f"期满移出 {report.expired} 条；推送 {d['attempted']} 次：成功 {d['delivered']}，"
+        f"待重试 {d['retrying']}，失败 {d['failed']}；封存审计事件 {report.sealed} 条。"
+    )
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """把已提交、尚未链接的审计事件按顺序封存进哈希链（网站进程每隔几秒自动执行）。"""
+    from xinyong.core import audit
+    from xinyong.core.db import get_sessionmaker
+
+    console.print(f"已封存 {audit.seal_all(get_sessionmaker()):,} 条审计事件。")
 
 
 @app.command()

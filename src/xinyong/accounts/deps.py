@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,6 +17,7 @@ from xinyong.core.errors import NotAuthenticated, PermissionDenied
 from xinyong.core.web import DbSession
 
 ANONYMOUS = Actor("anonymous", "公众")
+LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 def optional_user(request: Request, session: DbSession) -> User | None:
@@ -62,7 +64,11 @@ def api_client(request: Request, session: DbSession) -> ApiClient:
     client = service.authenticate_client(session, token.strip())
     if client is None:
         raise NotAuthenticated("访问令牌无效或已停用", code="token_invalid")
-    client.last_used_at = clock.now()
+    now = clock.now()
+    if client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION:
+        # at most one write per client per few minutes: every call updating the same row would serialise all of a
+        # busy client's concurrent requests on that row's lock
+        client.last_used_at = now
     return client
 
 

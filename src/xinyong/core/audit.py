@@ -1,21 +1,22 @@
 """Audit trail: every change and every non-public read, written in the same transaction, hash-chained.
 
-`record()` queues an event on the session; the events are chained and inserted just before the
-transaction commits, under a lock (PostgreSQL advisory lock; SQLite's write lock), so the chain is
-linear and the lock is held only for the last moment of a transaction, not for a whole batch load.
-If the transaction rolls back, its events vanish with it: no change without its event, no event
-without its change. Hash: SM3 (GB/T 32905) via `cryptography`, over a canonical JSON of the row.
+`record()` adds the event to the caller's transaction: it commits with the change or vanishes with it, and no
+lock is taken, so audited writes from many requests do not queue behind one another. `seal()` then chains the
+committed events in order — SM3 (GB/T 32905, via `cryptography`) over a canonical JSON of the event and the
+previous hash — under a lock (PostgreSQL advisory lock; SQLite's write lock). The web process seals every few
+seconds (`XINYONG_AUDIT_SEAL_INTERVAL`), `xinyong audit verify` seals before it checks, so the window in which an
+event is stored but not yet chained is seconds long; `verify` reports how many events are in it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import BigInteger, String, event, select, text
+from sqlalchemy import BigInteger, String, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from xinyong.core import clock
@@ -26,7 +27,7 @@ from xinyong.core.models import IdMixin
 class AuditEvent(IdMixin, Base):
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)  # chain position, set when sealed
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(64), index=True)
     actor_name: Mapped[str] = mapped_column(String(100))
@@ -34,12 +35,12 @@ class AuditEvent(IdMixin, Base):
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 GENESIS = "0" * 64
-_PENDING = "audit_pending"
 _ADVISORY_LOCK_KEY = 7_301_000_001
 
 
@@ -58,16 +59,6 @@ class Actor:
 SYSTEM = Actor.system()
 
 
-@dataclass
-class _Pending:
-    actor: Actor
-    action: str
-    target_type: str
-    target_id: str
-    details: dict[str, Any] = field(default_factory=dict)
-    occurred_at: datetime = field(default_factory=clock.now)
-
-
 def record(
     session: Session,
     actor: Actor,
@@ -76,11 +67,17 @@ def record(
     target_id: object,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Queue an audit event; it is written when `session` commits (and only then)."""
-    if not session.in_transaction():
-        session.begin()  # so that a rollback before any SQL still discards the event
-    session.info.setdefault(_PENDING, []).append(
-        _Pending(actor, action, target_type, str(target_id), _jsonable(details or {}))
+    """Add an audit event to the session's transaction: written with the change, gone if it rolls back."""
+    session.add(
+        AuditEvent(
+            occurred_at=clock.now(),
+            actor=actor.id,
+            actor_name=actor.name,
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            details=_jsonable(details or {}),
+        )
     )
 
 
@@ -120,56 +117,49 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def _flush_pending(session: Session) -> None:
-    pending: list[_Pending] = session.info.pop(_PENDING, [])
-    if not pending:
-        return
+def seal(session: Session, limit: int = 50_000) -> int:
+    """Chain committed, unsealed events in id order after the last sealed one; returns how many were sealed.
+
+    Run in its own transaction (the caller commits). Events that commit late simply join a later round.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
-    last = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    else:  # take SQLite's write lock before reading the chain's end
+        session.execute(text("UPDATE audit_events SET seq = seq WHERE 0"))
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.seq.is_not(None))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    for item in pending:
+    rows = session.execute(
+        select(AuditEvent.__table__).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(limit)
+    ).all()
+    now = clock.now()
+    updates = []
+    for ev in rows:
         seq += 1
-        occurred = item.occurred_at
         digest = event_hash(
-            prev,
-            seq,
-            occurred,
-            item.actor.id,
-            item.actor.name,
-            item.action,
-            item.target_type,
-            item.target_id,
-            item.details,
+            prev, seq, ev.occurred_at, ev.actor, ev.actor_name, ev.action, ev.target_type, ev.target_id, ev.details
         )
-        session.add(
-            AuditEvent(
-                seq=seq,
-                occurred_at=occurred,
-                actor=item.actor.id,
-                actor_name=item.actor.name,
-                action=item.action,
-                target_type=item.target_type,
-                target_id=item.target_id,
-                details=item.details,
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
+        updates.append({"id": ev.id, "seq": seq, "prev_hash": prev, "hash": digest, "sealed_at": now})
         prev = digest
-    session.flush()
+    if updates:
+        session.execute(update(AuditEvent), updates)
+    return len(updates)
 
 
-def _discard_pending(session: Session, previous_transaction: object) -> None:
-    """Any rollback of the unit of work drops its queued events, even before the database was touched."""
-    if not getattr(previous_transaction, "nested", False):
-        session.info.pop(_PENDING, None)
-
-
-def install(factory: sessionmaker[Session]) -> None:
-    """Make sessions from `factory` write their queued events at commit (core.db calls this)."""
-    event.listen(factory, "before_commit", _flush_pending)
-    event.listen(factory, "after_soft_rollback", _discard_pending)
+def seal_all(session_factory: sessionmaker[Session]) -> int:
+    """Seal until nothing is left, one transaction per round."""
+    total = 0
+    while True:
+        with session_factory() as session:
+            n = seal(session)
+            session.commit()
+        total += n
+        if n == 0:
+            return total
 
 
 @dataclass(frozen=True)
@@ -177,6 +167,7 @@ class VerifyResult:
     checked: int
     broken_seq: int | None = None
     reason: str | None = None
+    unsealed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -192,7 +183,8 @@ def verify(session: Session, batch_size: int = 5000) -> VerifyResult:
             select(AuditEvent.__table__).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch_size)
         ).all()
         if not rows:
-            return VerifyResult(checked)
+            unsealed = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None)))
+            return VerifyResult(checked, unsealed=unsealed or 0)
         for ev in rows:
             if ev.seq != expected_seq:
                 return VerifyResult(checked, expected_seq, f"缺少序号为 {expected_seq} 的审计事件（可能被删除）")

@@ -105,12 +105,7 @@ def get_sessionmaker(url: str | None = None) -> sessionmaker[Session]:
 
 
 def make_sessionmaker(bind: Any) -> sessionmaker[Session]:
-    """Sessions that write their audit events in the same transaction (core.audit)."""
-    from xinyong.core import audit
-
-    factory = sessionmaker(bind=bind, expire_on_commit=False)
-    audit.install(factory)
-    return factory
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager

@@ -1,0 +1,35 @@
+"""The scheduled jobs end list terms, push webhooks and seal the audit chain, and are idempotent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from typer.testing import CliRunner
+
+from tests.builders import make_subject
+from tests.lists.helpers import list_through_procedure
+from xinyong.cli import app as cli
+from xinyong.core import audit, clock
+from xinyong.core.db import get_engine, make_sessionmaker
+from xinyong.jobs import run_once
+
+
+def test_run_once_expires_terms_and_seals_then_does_nothing_more(session, clean_db):
+    subject = make_subject(session)
+    list_through_procedure(session, subject)
+    session.commit()
+    factory = make_sessionmaker(get_engine(clean_db))
+    first = run_once(factory)
+    assert first.expired == 0 and first.sealed > 0
+    clock.move(timedelta(days=3 * 366 + 2))
+    second = run_once(factory)
+    assert second.expired == 1 and second.sealed >= 1
+    assert run_once(factory).expired == 0
+    session.rollback()
+    result = audit.verify(session)
+    assert result.ok and result.unsealed == 0
+
+
+def test_jobs_cli_reports_in_chinese(session):
+    out = CliRunner().invoke(cli, ["jobs", "run-once"])
+    assert out.exit_code == 0 and "期满移出 0 条" in out.output
