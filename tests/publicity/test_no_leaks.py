@@ -44,7 +44,17 @@ def test_no_public_page_or_api_response_shows_a_full_id_number(session, client, 
     persons = set(session.scalars(select(Subject.id).where(Subject.kind == "natural_person")))
     assert persons
 
-    urls = ["/", "/search?q=南京", "/search?q=公司", "/api/v1/subjects?q=南京", "/openapi.json"]
+    urls = [
+        "/",
+        "/search?q=南京",
+        "/search?q=公司",
+        "/api/v1/subjects?q=南京",
+        "/openapi.json",
+        "/lists",
+        "/api/v1/lists",
+    ]
+    urls += [f"/lists/{t['code']}" for t in client.get("/api/v1/lists").json()["items"]]
+    urls += [f"/api/v1/lists/{t['code']}/entries" for t in client.get("/api/v1/lists").json()["items"]]
     urls += [f"/search?q={d}" for d in DISTRICTS] + [f"/api/v1/subjects?q={d}" for d in DISTRICTS]
     for cls in ("admin_penalty", "admin_license"):
         api = f"/api/v1/records?info_class={cls}&size=100"

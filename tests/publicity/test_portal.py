@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.builders import NANJING_STEEL, PASSWORD, make_subject, make_user
+from tests.builders import NANJING_STEEL, PASSWORD, make_person, make_subject, make_user
 from tests.collection.files import penalty, write_csv
 from xinyong.accounts.service import find_department
 from xinyong.collection.service import ingest_file
@@ -115,3 +115,21 @@ def test_records_carry_their_dated_rule_and_leave_public_view_when_the_window_en
     assert shown["环罚-36"]["severity"] == "general" and shown["环罚-36"]["publicity_end"].startswith("2027-04")
     page = client.get(f"/subjects/{NANJING_STEEL}").text
     assert "环罚-旧" not in page and "信用修复管理办法" in page
+
+
+def test_list_pages_and_the_subject_page_show_a_listed_subject(session, client, tmp_path):
+    from tests.lists.helpers import list_through_procedure
+
+    subject = make_subject(session)
+    person = make_person(session, name="王小二")
+    list_through_procedure(session, subject)
+    list_through_procedure(session, person)
+    session.commit()
+    index = client.get("/lists").text
+    assert "市场监督管理严重违法失信名单" in index and "守信激励名单" in index
+    page = client.get("/lists/samr_serious_illegal").text
+    assert "南京钢铁联合有限公司" in page and NANJING_STEEL in page and "共 2 个主体" in page
+    assert "王小二" not in page and "王*二" in page
+    subject_page = client.get(f"/subjects/{subject.id}").text
+    assert "信用名单" in subject_page and "市场监督管理严重违法失信名单" in subject_page
+    assert client.get("/lists/no_such_list").status_code == 404

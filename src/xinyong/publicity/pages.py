@@ -91,3 +91,20 @@ def _date(value: str) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         raise DomainError(f"日期格式应为 YYYY-MM-DD：{value}", code="bad_date") from None
+
+
+@router.get("/lists", include_in_schema=False)
+def lists_index(request: Request, user: OptionalUser) -> Any:
+    from xinyong.lists import service as lists
+
+    return render(request, "publicity/lists.html", types=lists.list_types())
+
+
+@router.get("/lists/{list_type}", include_in_schema=False)
+def list_page(request: Request, list_type: str, session: DbSession, user: OptionalUser, page: int = 1) -> Any:
+    """A list's entries in publicity (严重失信主体名单 / 守信激励名单), 20 to a page."""
+    page = max(1, min(page, 10000))
+    kind, total, items = views.list_page_view(session, list_type, page)
+    return render(
+        request, "publicity/list.html", kind=kind, items=items, total=total, page=page, pages=max(1, -(-total // 20))
+    )

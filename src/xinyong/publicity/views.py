@@ -67,6 +67,7 @@ class SubjectView:
     identifiers: list[tuple[str, str]]
     records: list[RecordView] = field(default_factory=list)
     view: View = View.PUBLIC
+    list_entries: list[dict[str, Any]] = field(default_factory=list)
 
 
 def is_public(record: CreditRecord, today: date) -> bool:
@@ -132,6 +133,7 @@ def subject_view(session: Session, subject: Subject, view: View) -> SubjectView:
             )
         )
     return SubjectView(
+        list_entries=list_entries_of(session, subject.id, today),
         id=subject.id,
         kind=subject.kind,
         kind_label=SUBJECT_KIND_LABELS.get(SubjectKind(subject.kind), subject.kind),
@@ -189,3 +191,48 @@ def listing_view(session: Session, **filters: Any) -> tuple[int, list[dict[str, 
             }
         )
     return total, items
+
+
+def list_entries_of(session: Session, subject_id: int, today: date) -> list[dict[str, Any]]:
+    """The subject's entries on serious-dishonesty and incentive lists that are in publicity today."""
+    from xinyong.lists import service as lists
+
+    kinds = {t.code: t for t in lists.list_types()}
+    out = []
+    for entry in lists.active_entries(session, [subject_id], today).get(subject_id, []):
+        kind = kinds.get(entry.list_type)
+        out.append(
+            {
+                "list_type": entry.list_type,
+                "name": kind.name if kind else entry.list_type,
+                "kind": kind.kind if kind else "",
+                "legal_basis": kind.legal_basis if kind else "",
+                "decision_no": entry.decision_no,
+                "publicity_from": entry.publicity_from,
+                "term_end": entry.term_end,
+            }
+        )
+    return out
+
+
+def list_page_view(session: Session, list_type: str, page: int, size: int = 20) -> tuple[Any, int, list[dict]]:
+    """One list's entries in publicity as the public may see them (persons masked, no identifier shown)."""
+    from xinyong.lists import service as lists
+
+    kind = lists.list_type_or_raise(list_type)
+    total, rows = lists.public_entries(session, list_type, clock.today(), (page - 1) * size, size)
+    items = []
+    for entry, subject, department in rows:
+        person = subject.kind == SubjectKind.NATURAL_PERSON
+        items.append(
+            {
+                "subject_id": None if person else subject.id,
+                "name": mask_name(subject.name) if person else subject.name,
+                "uscc": None if person else subject.uscc,
+                "authority": department.name,
+                "decision_no": entry.decision_no,
+                "publicity_from": entry.publicity_from,
+                "term_end": entry.term_end,
+            }
+        )
+    return kind, total, items
