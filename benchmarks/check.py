@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 sys.path.insert(0, str(Path(__file__).parent))
-from portal import PG_BASE, _wait, build, free_port, wrk
+from portal import BARE, bench_database, build, served, wrk
 
 LUA_CHECK = r"""
 wrk.method = "POST"
@@ -73,76 +69,38 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
-    name = f"xinyong_check_bench_{os.getpid()}"
-    admin = create_engine(f"{PG_BASE}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            )
-        )
-    url = f"{PG_BASE}/{name}"
-    server = None
-    try:
+    with bench_database() as url:
         build(url, args.subjects, args.records)
         token = token_and_listings(url, 100)
-        port = free_port()
-        env = os.environ | {"XINYONG_DATABASE_URL": url, "PYTHONPATH": str(Path(__file__).parent)}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "portal_app:create",
-                "--factory",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        _wait(base + "/bench/bare")
         print(f"check benchmark: {args.subjects:,} subjects, {args.records:,} records, 100 listed; 2 workers")
-        with tempfile.TemporaryDirectory() as tmp:
+        with served(url, 2) as base, tempfile.TemporaryDirectory() as tmp:
             single = LUA_CHECK.replace("TOKEN", token).replace("SUBJECTS", str(args.subjects))
-            bare = "request = function()\n  return wrk.format('GET', '/bench/bare')\nend\n"
-            wrk(base, bare, 3, Path(tmp))
+            wrk(base, BARE, 3, Path(tmp))
             results = {
-                "bare": wrk(base, bare, args.seconds, Path(tmp)),
+                "bare": wrk(base, BARE, args.seconds, Path(tmp)),
                 "check": wrk(base, single, args.seconds, Path(tmp)),
             }
-        for label, r in results.items():
-            print(
-                f"{label:>6}: {r['rps']:>8,.0f} req/s  p50 {r['p50']:>6.1f} ms  p90 {r['p90']:>6.1f} ms"
-                f"  p99 {r['p99']:>6.1f} ms  non-2xx {r['errors']:.0f}"
-            )
-        keys = [f"B{i:017d}" for i in range(1, 10_001)]
-        times = []
-        for _ in range(3):
-            seconds, data = post(
-                base + "/api/v1/checks/batch", token, {"subjects": keys, "scenario": "government_procurement"}
-            )
-            times.append(seconds)
-        listed = sum(1 for item in data["items"] if item.get("measures"))
+            keys = [f"B{i:017d}" for i in range(1, 10_001)]
+            times = []
+            for _ in range(3):
+                seconds, data = post(
+                    base + "/api/v1/checks/batch", token, {"subjects": keys, "scenario": "government_procurement"}
+                )
+                times.append(seconds)
+    for label, r in results.items():
         print(
-            f" batch: 10,000 subjects in {min(times):.2f} s best / {max(times):.2f} s worst of 3 "
-            f"({listed} with measures); goal ≤ 1 s"
+            f"{label:>6}: {r['rps']:>8,.0f} req/s  p50 {r['p50']:>6.1f} ms  p90 {r['p90']:>6.1f} ms"
+            f"  p99 {r['p99']:>6.1f} ms  non-2xx {r['errors']:.0f}"
         )
-        print(
-            f"single check / bare endpoint: {results['check']['rps'] / results['bare']['rps']:.2f};"
-            f" single-check p99 {results['check']['p99']:.1f} ms (goal ≤ 10)"
-        )
-    finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=30)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    listed = sum(1 for item in data["items"] if item.get("measures"))
+    print(
+        f" batch: 10,000 subjects in {min(times):.2f} s best / {max(times):.2f} s worst of 3 "
+        f"({listed} with measures); goal ≤ 1 s"
+    )
+    print(
+        f"single check / bare endpoint: {results['check']['rps'] / results['bare']['rps']:.2f};"
+        f" single-check p99 {results['check']['p99']:.1f} ms (goal ≤ 10)"
+    )
 
 
 if __name__ == "__main__":

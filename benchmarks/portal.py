@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -57,6 +59,7 @@ DISTRICTS = [
     "320117",
     "320118",
 ]
+BARE = "request = function()\n  return wrk.format('GET', '/bench/bare')\nend\n"
 SEARCHES = ["南京", "鑫华", "科技", "宏达贸易", "钟山", "秦淮食品", "njxh", "恒泰", "博远物流", "宁康医药"]
 
 
@@ -140,14 +143,10 @@ def _ms(value: str) -> float:
     return number * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--subjects", type=int, default=1_000_000)
-    parser.add_argument("--records", type=int, default=10_000_000)
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    name = f"xinyong_portal_bench_{os.getpid()}"
+@contextmanager
+def bench_database() -> Iterator[str]:
+    """A fresh PostgreSQL database (C.UTF-8, as pg_trgm needs) for one benchmark run, dropped afterwards."""
+    name = f"xinyong_bench_{os.getpid()}_{int(time.time())}"
     admin = create_engine(f"{PG_BASE}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(
@@ -155,35 +154,58 @@ def main() -> None:
                 f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
             )
         )
-    url = f"{PG_BASE}/{name}"
-    server = None
     try:
+        yield f"{PG_BASE}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def served(url: str, workers: int) -> Iterator[str]:
+    """The portal plus a bare endpoint (portal_app.py) under uvicorn on a free loopback port."""
+    port = free_port()
+    env = os.environ | {"XINYONG_DATABASE_URL": url, "PYTHONPATH": str(Path(__file__).parent)}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "portal_app:create",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base + "/bench/bare")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--records", type=int, default=10_000_000)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with bench_database() as url:
         built = build(url, args.subjects, args.records)
         print(
             f"portal benchmark: {args.subjects:,} subjects, {args.records:,} records (generated in {built:.0f} s),"
             f" {args.workers} uvicorn workers, wrk 2 threads × 50 connections, {args.seconds} s each"
         )
-        port = free_port()
-        env = os.environ | {"XINYONG_DATABASE_URL": url, "PYTHONPATH": str(Path(__file__).parent)}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "portal_app:create",
-                "--factory",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        _wait(base + "/bench/bare")
-        with tempfile.TemporaryDirectory() as tmp:
+        with served(url, args.workers) as base, tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             subject = (
                 "request = function()\n  return wrk.format('GET', '/api/v1/subjects/' .. "
@@ -194,30 +216,22 @@ def main() -> None:
                 f"local qs = {{{queries}}}\nrequest = function()\n  return wrk.format('GET', "
                 "'/api/v1/subjects?q=' .. qs[math.random(1, #qs)])\nend\n"
             )
-            bare = "request = function()\n  return wrk.format('GET', '/bench/bare')\nend\n"
-            wrk(base, bare, 3, work)  # warm-up
+            wrk(base, BARE, 3, work)  # warm-up
             results = {
-                "bare": wrk(base, bare, args.seconds, work),
+                "bare": wrk(base, BARE, args.seconds, work),
                 "subject": wrk(base, subject, args.seconds, work),
                 "search": wrk(base, search, args.seconds, work),
             }
-        for label, r in results.items():
-            print(
-                f"{label:>8}: {r['rps']:>8,.0f} req/s  p50 {r['p50']:>6.1f} ms  p90 {r['p90']:>6.1f} ms"
-                f"  p99 {r['p99']:>6.1f} ms  non-2xx {r['errors']:.0f}"
-            )
-        ratio = results["subject"]["rps"] / results["bare"]["rps"]
+    for label, r in results.items():
         print(
-            f"subject endpoint / bare endpoint: {ratio:.2f} (goal ≥ 0.5); subject p99 {results['subject']['p99']:.1f}"
-            f" ms (goal ≤ 50); search p90 {results['search']['p90']:.1f} ms (wrk reports p90/p99; goal p95 ≤ 50)"
+            f"{label:>8}: {r['rps']:>8,.0f} req/s  p50 {r['p50']:>6.1f} ms  p90 {r['p90']:>6.1f} ms"
+            f"  p99 {r['p99']:>6.1f} ms  non-2xx {r['errors']:.0f}"
         )
-    finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=30)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    ratio = results["subject"]["rps"] / results["bare"]["rps"]
+    print(
+        f"subject endpoint / bare endpoint: {ratio:.2f} (goal ≥ 0.5); subject p99 {results['subject']['p99']:.1f}"
+        f" ms (goal ≤ 50); search p90 {results['search']['p90']:.1f} ms (wrk reports p90/p99; goal p95 ≤ 50)"
+    )
 
 
 def _wait(url: str) -> None:

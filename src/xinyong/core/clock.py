@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,3 +40,25 @@ def move(delta: timedelta) -> None:
 def reset() -> None:
     global _offset
     _offset = timedelta(0)
+
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(month: str) -> tuple[int, int]:
+    """'2026-10' → (2026, 10); anything else is a clear Chinese error."""
+    from xinyong.core.errors import DomainError
+
+    match = _MONTH.match(month.strip())
+    if not match:
+        raise DomainError(f"月份格式应为 YYYY-MM（如 2026-10），收到“{month}”", code="bad_month")
+    return int(match.group(1)), int(match.group(2))
+
+
+def month_range(month: str) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar month in local time (Asia/Shanghai), as UTC instants."""
+    year, mon = parse_month(month)
+    tz = local_tz()
+    start = datetime(year, mon, 1, tzinfo=tz)
+    end = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -360,19 +360,7 @@ def feedback(
 # --- statistics -----------------------------------------------------------------------------------------------
 
 
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """A local calendar month ('2026-11') as UTC bounds [start, end)."""
-    try:
-        year, mon = (int(p) for p in month.strip().split("-"))
-        start = date(year, mon, 1)
-    except ValueError as exc:
-        raise Unprocessable(f"月份格式应为 YYYY-MM，收到“{month}”", code="bad_month") from exc
-    end = list_rules.add_months(start, 1)
-    tz = clock.local_tz()
-    return (
-        datetime.combine(start, time(), tz).astimezone(UTC),
-        datetime.combine(end, time(), tz).astimezone(UTC),
-    )
+month_bounds = clock.month_range
 
 
 @dataclass

@@ -21,10 +21,9 @@ This domain reads `collection` and `archive` tables directly (read-only, set-bas
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -46,12 +45,10 @@ from xinyong.catalog.service import Catalog, get_catalog
 from xinyong.collection.models import Batch, BatchState, Rejection
 from xinyong.collection.validate import ERROR_CODES
 from xinyong.core import clock
-from xinyong.core.errors import DomainError
 from xinyong.quality import workdays
 
 RULES_FILE = Path(__file__).parent / "data" / "quality_rules.yaml"
 METRICS = ("compliance_rate", "timeliness_rate", "completeness", "bad_code_rate", "linkage_rate")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _EPS = 1e-9
 
 # --------------------------------------------------------------------------------------------------- rules
@@ -137,11 +134,7 @@ def score(rates: dict[str, float | None], rules: QualityRules) -> float | None:
 # ---------------------------------------------------------------------------------------------------- months
 
 
-def parse_month(month: str) -> tuple[int, int]:
-    match = _MONTH.match(month.strip())
-    if not match:
-        raise DomainError(f"月份格式应为 YYYY-MM（如 2026-10），收到“{month}”", code="bad_month")
-    return int(match.group(1)), int(match.group(2))
+parse_month = clock.parse_month
 
 
 def month_label(month: str) -> str:
@@ -149,13 +142,7 @@ def month_label(month: str) -> str:
     return f"{year}年{mon}月"
 
 
-def month_range(month: str) -> tuple[datetime, datetime]:
-    """[start, end) of the month in local time (Asia/Shanghai), as UTC instants."""
-    year, mon = parse_month(month)
-    tz = clock.local_tz()
-    start = datetime(year, mon, 1, tzinfo=tz)
-    end = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
+month_range = clock.month_range
 
 
 def current_month() -> str:
