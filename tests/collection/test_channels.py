@@ -217,3 +217,50 @@ def test_office_overview_counts_rejections_and_open_reviews(session, client, tmp
     page = client.get("/office").text
     assert "信用办工作台" in page
     assert [int(n) for n in __import__("re").findall(r"<strong>([\d,]+)</strong>", page)] == [1, 3, 1, 1]
+
+
+def test_office_resolves_a_name_only_record_as_a_new_version(session, client, tmp_path):
+    from tests.builders import make_subject
+    from xinyong.accounts.service import find_department
+    from xinyong.archive.identifiers import make_uscc
+    from xinyong.collection.models import LinkReview
+    from xinyong.collection.service import ingest_file
+
+    a = make_subject(session, name="南京同名商行", uscc=make_uscc("9", "2", "320102", "88000001"))
+    make_subject(session, name="南京同名商行", uscc=make_uscc("9", "2", "320104", "88000002"))
+    make_user(session, "officer4", role="credit_office")
+    rows = [
+        penalty(
+            **{
+                DOC: "N-1",
+                "行政相对人名称": "南京同名商行",
+                "行政相对人类别": "个体工商户",
+                "行政相对人代码_1（统一社会信用代码）": "00000000000000000X",
+            }
+        )
+    ]
+    ingest_file(
+        session,
+        write_csv(tmp_path / "p.csv", rows),
+        department=find_department(session, "scjgj"),
+        info_class="admin_penalty",
+        actor=audit.SYSTEM,
+    )
+    session.commit()
+    review = session.scalar(select(LinkReview))
+    _login(client, "officer4")
+    page = client.get("/office/reviews").text
+    assert "南京同名商行" in page and a.uscc in page
+    r = client.post(f"/office/reviews/{review.id}", data={"subject_id": a.uscc}, follow_redirects=False)
+    assert r.status_code == 303
+    session.rollback()
+    versions = session.scalars(
+        select(CreditRecord).where(CreditRecord.decision_no == "N-1").order_by(CreditRecord.version)
+    ).all()
+    assert [(v.version, v.is_current, v.subject_id, v.link_method) for v in versions] == [
+        (1, False, None, "review"),
+        (2, True, a.id, "manual"),
+    ]
+    assert versions[0].content_hash == versions[1].content_hash
+    assert client.post(f"/office/reviews/{review.id}", data={"subject_id": a.uscc}).status_code == 409
+    assert "没有待关联的记录" in client.get("/office/reviews").text

@@ -116,3 +116,24 @@ def office(
 ) -> Any:
     """The credit office's start page: what needs attention across all units."""
     return render(request, "collection/office.html", overview=service.office_overview(session))
+
+
+Officer = Annotated[User, Depends(require_role(Role.CREDIT_OFFICE))]
+
+
+@router.get("/office/reviews")
+def reviews(request: Request, session: DbSession, user: Officer) -> Any:
+    """Name-only records waiting for a person to choose their subject (关联审核)."""
+    audit.record(session, accounts.actor_for(user), "link_review.read", "link_review", "*", {})
+    return render(request, "collection/reviews.html", items=service.open_reviews(session), error=None)
+
+
+@router.post("/office/reviews/{review_id}")
+def resolve(
+    review_id: int, request: Request, session: DbSession, user: Officer, subject_id: Annotated[str, Form()]
+) -> Any:
+    from xinyong.archive import service as archive
+
+    subject = archive.subject_by_key(session, subject_id)
+    service.resolve_review(session, review_id, subject.id, accounts.actor_for(user))
+    return RedirectResponse("/office/reviews", status_code=303)

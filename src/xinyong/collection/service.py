@@ -37,7 +37,7 @@ from xinyong.collection.validate import RowValidator, ValidatedRow
 from xinyong.core import audit, clock
 from xinyong.core.audit import Actor
 from xinyong.core.bulk import insert_rows
-from xinyong.core.errors import DomainError, NotFound
+from xinyong.core.errors import Conflict, DomainError, NotFound
 from xinyong.publicity import rules as publicity_rules
 
 CHUNK_ROWS = 2000
@@ -617,3 +617,71 @@ def batch_records(session: Session, batch: Batch, offset: int = 0, limit: int = 
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def open_reviews(session: Session, limit: int = 100) -> list[tuple[LinkReview, CreditRecord, list[Subject]]]:
+    """Name-only records waiting for a person to choose their subject, with the candidates to choose from."""
+    reviews = list(
+        session.scalars(select(LinkReview).where(LinkReview.state == "open").order_by(LinkReview.id).limit(limit))
+    )
+    if not reviews:
+        return []
+    records = {
+        r.id: r
+        for r in session.scalars(select(CreditRecord).where(CreditRecord.id.in_([v.record_id for v in reviews])))
+    }
+    wanted = {sid for v in reviews for sid in v.candidates}
+    subjects = {s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(wanted)))} if wanted else {}
+    return [(v, records[v.record_id], [subjects[c] for c in v.candidates if c in subjects]) for v in reviews]
+
+
+def resolve_review(session: Session, review_id: int, subject_id: int, actor: Actor) -> CreditRecord:
+    """Link a name-only record to the chosen subject. Records are never changed in place: the link becomes a new
+    version (same content, `link_method` manual), the old version stays as history; the decision is audited."""
+    review = session.get(LinkReview, review_id)
+    if review is None:
+        raise NotFound(f"待关联记录 {review_id} 不存在", code="review_not_found")
+    if review.state != "open":
+        raise Conflict(f"待关联记录 {review_id} 已处理", code="review_closed")
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound(f"信用主体 {subject_id} 不存在", code="subject_not_found")
+    old = session.get(CreditRecord, review.record_id)
+    current = session.scalar(
+        select(CreditRecord).where(CreditRecord.key_hash == old.key_hash, CreditRecord.is_current.is_(True))
+    )
+    if current is None:
+        raise Conflict("该记录已没有当前版本，无法关联", code="no_current_version")
+    now = clock.now()
+    current.is_current = False
+    current.superseded_at = now
+    session.flush()
+    columns = [c.key for c in CreditRecord.__table__.columns if c.key != "id"]
+    values = {c: getattr(current, c) for c in columns}
+    values |= {
+        "subject_id": subject.id,
+        "link_method": LinkMethod.MANUAL.value,
+        "link_confidence": 1.0,
+        "version": current.version + 1,
+        "is_current": True,
+        "superseded_at": None,
+        "created_at": now,
+    }
+    linked = CreditRecord(**values)
+    session.add(linked)
+    review.state, review.resolved_subject_id, review.resolved_by, review.resolved_at = (
+        "resolved",
+        subject.id,
+        actor.id,
+        now,
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "record.link",
+        "credit_record",
+        linked.id,
+        {"review_id": review.id, "subject_id": subject.id, "previous_version": current.id},
+    )
+    return linked
