@@ -1,0 +1,316 @@
+"""Storing a chunk of validated rows: link, version, reject, and keep registration facts (collection.service calls
+it once per chunk inside the batch's transaction)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.models import Department
+from xinyong.archive import service as archive
+from xinyong.archive.models import CreditRecord, LinkMethod, RecordState, Subject, SubjectFact
+from xinyong.catalog.schemas import InfoClass
+from xinyong.catalog.service import Catalog
+from xinyong.collection.linking import CONFIDENCE, Link, district_of, kind_for, link_rows
+from xinyong.collection.models import Batch, LinkReview, Rejection
+from xinyong.collection.validate import ValidatedRow
+from xinyong.core.bulk import insert_rows
+from xinyong.publicity import rules as publicity_rules
+
+if TYPE_CHECKING:  # service imports this module
+    from xinyong.collection.service import BatchSummary
+
+FACT_PROPERTIES = (
+    "subject_name",
+    "subject_type",
+    "legal_rep",
+    "registered_capital",
+    "established_on",
+    "address",
+    "district",
+    "industry",
+    "business_scope",
+    "registration_authority",
+    "registration_status",
+)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    return value
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+class ChunkLoader:
+    """Stores chunks of validated rows. Records stored by earlier chunks of the same batch are visible to later
+    ones (same transaction), so repeats across a file are found by the database, not held in memory."""
+
+    def __init__(
+        self,
+        session: Session,
+        catalog: Catalog,
+        cls: InfoClass,
+        department: Department,
+        batch: Batch,
+        summary: BatchSummary,
+        now: datetime,
+    ) -> None:
+        self.session, self.catalog, self.cls = session, catalog, cls
+        self.department, self.batch, self.summary, self.now = department, batch, summary, now
+        status_list = catalog.code_lists.get("record_status")
+        self.ending = {v.code for v in status_list.values if v.ends_record} if status_list else set()
+
+    def load(self, rows: list[ValidatedRow]) -> None:
+        self.summary.rows += len(rows)
+        bad = [r for r in rows if r.errors]
+        good = [r for r in rows if not r.errors]
+        self._reject(bad)
+        if good:
+            self._store(good)
+
+    def _reject(self, rows: list[ValidatedRow]) -> None:
+        self.summary.rejected += len(rows)
+        if rows:
+            insert_rows(
+                self.session,
+                Rejection,
+                [
+                    {
+                        "batch_id": self.batch.id,
+                        "row_number": r.number,
+                        "column": e.column,
+                        "error_code": e.code,
+                        "message": e.message,
+                        "raw": r.raw,
+                    }
+                    for r in rows
+                    for e in r.errors
+                ],
+            )
+
+    def _store(self, rows: list[ValidatedRow]) -> None:
+        prepared = [self._prepare(r) for r in rows]
+        links = link_rows(self.session, [p["link_input"] for p in prepared], self.now, self.batch.id)
+        existing, seen = self._versions({p["key_hash"] for p in prepared})
+        pending: dict[str, dict[str, Any]] = {}
+        inserts: list[dict[str, Any]] = []
+        reviews: list[tuple[int, Link, str]] = []
+        supersede: list[int] = []
+        for p, link in zip(prepared, links, strict=True):
+            key = p["key_hash"]
+            current = pending.get(key) or existing.get(key)
+            if p["content_hash"] in seen.get(key, ()):
+                self.summary.duplicates += 1  # identical to a stored version: a re-sent old file reverts nothing
+                continue
+            seen.setdefault(key, set()).add(p["content_hash"])
+            record = self._record(p, link, current)
+            if current is not None:
+                self.summary.new_versions += 1
+                if "id" in current:
+                    supersede.append(current["id"])
+                else:
+                    current["is_current"] = False
+                    current["superseded_at"] = self.now
+            self.summary.accepted += 1
+            if record["state"] == RecordState.WITHDRAWN:
+                self.summary.withdrawn += 1
+            method = link.method.value
+            self.summary.linked[method] = self.summary.linked.get(method, 0) + 1
+            pending[key] = record
+            inserts.append(record)
+            if link.method is LinkMethod.REVIEW:
+                reviews.append((len(inserts) - 1, link, p["values"].get("subject_name", "")))
+        if supersede:
+            self.session.execute(
+                update(CreditRecord)
+                .where(CreditRecord.id.in_(supersede))
+                .values(is_current=False, superseded_at=self.now)
+            )
+        if inserts:
+            ids = insert_rows(self.session, CreditRecord, inserts, return_ids=bool(reviews))
+            if reviews:
+                self.summary.review += len(reviews)
+                insert_rows(
+                    self.session,
+                    LinkReview,
+                    [
+                        {
+                            "record_id": ids[i],
+                            "batch_id": self.batch.id,
+                            "subject_name": name,
+                            "candidates": link.candidates,
+                            "state": "open",
+                            "created_at": self.now,
+                        }
+                        for i, link, name in reviews
+                    ],
+                )
+        if self.cls.code == "registration":
+            self._register(prepared, links)
+
+    def _prepare(self, row: ValidatedRow) -> dict[str, Any]:
+        values = row.values
+        payload = {k: _jsonable(v) for k, v in values.items()}
+        for name, meaning in row.placeholders.items():
+            payload.setdefault(name, meaning)
+        spec = self.cls.subject
+        uscc = values.get(spec.uscc) if spec.uscc else None
+        id_no = values.get(spec.id_no) if spec.id_no else None
+        category = values.get(spec.category) if spec.category else None
+        id_type = values.get(spec.id_type) if spec.id_type else None
+        is_rid = bool(id_no) and category == "natural_person" and id_type in (None, "resident_id") and not uscc
+        link_input = {
+            "uscc": uscc,
+            "id_no": id_no,
+            "_rid": is_rid,
+            "subject_category": category,
+            "subject_name": values.get(spec.name),
+        }
+        for legacy in spec.legacy:
+            if values.get(legacy):
+                link_input[legacy] = values[legacy]
+        parts = [self.cls.code, self.department.code, *(str(payload.get(k) or "") for k in self.cls.natural_key)]
+        if not uscc and not id_no:
+            parts.append(archive.name_key(str(values.get(spec.name) or "")))
+        natural_key = "|".join(parts)
+        return {
+            "row": row,
+            "values": values,
+            "payload": payload,
+            "link_input": link_input,
+            "natural_key": natural_key[:300],
+            "key_hash": hashlib.sha256(natural_key.encode()).hexdigest(),
+            "content_hash": content_hash(payload),
+        }
+
+    def _record(self, p: dict[str, Any], link: Link, current: dict[str, Any] | None) -> dict[str, Any]:
+        values = p["values"]
+        status = values.get("status")
+        ended = status in self.ending
+        decision = values.get("decision_date") or values.get("established_on")
+        window = publicity_rules.judge(self.cls.code, values, self.department.code) if decision else None
+        return {
+            "info_class": self.cls.code,
+            "subject_id": link.subject_id,
+            "link_method": link.method.value,
+            "link_confidence": CONFIDENCE.get(link.method, 1.0),
+            "source_department_id": self.department.id,
+            "natural_key": p["natural_key"],
+            "key_hash": p["key_hash"],
+            "version": (current["version"] + 1) if current else 1,
+            "is_current": True,
+            "superseded_at": None,
+            "content_hash": p["content_hash"],
+            "decision_no": values.get("decision_no"),
+            "decision_date": decision,
+            "severity": window.severity if window else values.get("severity"),
+            "publicity_rule": window.rule if window else None,
+            "publicity_start": window.start if window else decision,
+            "publicity_min_end": window.min_end if window else None,
+            "publicity_end": window.end if window else None,
+            "state": RecordState.WITHDRAWN.value if ended else RecordState.ACTIVE.value,
+            "disputed": False,
+            "batch_id": self.batch.id,
+            "source_row": p["row"].number,
+            "payload": p["payload"],
+            "created_at": self.now,
+        }
+
+    def _versions(self, key_hashes: set[str]) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+        """The current version of each key, and the content hashes of all its stored versions."""
+        current: dict[str, dict[str, Any]] = {}
+        seen: dict[str, set[str]] = {}
+        if not key_hashes:
+            return current, seen
+        stmt = select(
+            CreditRecord.id,
+            CreditRecord.key_hash,
+            CreditRecord.version,
+            CreditRecord.content_hash,
+            CreditRecord.is_current,
+        ).where(CreditRecord.key_hash.in_(list(key_hashes)))
+        for i, kh, v, ch, is_current in self.session.execute(stmt):
+            seen.setdefault(kh, set()).add(ch)
+            if is_current:
+                current[kh] = {"id": i, "version": v, "content_hash": ch}
+        return current, seen
+
+    def _register(self, prepared: list[dict[str, Any]], links: list[Link]) -> None:
+        """Registration rows keep the subject's attributes current and their history as facts (statements)."""
+        latest: dict[int, dict[str, Any]] = {}
+        for p, link in zip(prepared, links, strict=True):
+            if link.subject_id is not None:
+                latest[link.subject_id] = p["payload"]
+        if not latest:
+            return
+        facts = self.session.execute(
+            select(SubjectFact.id, SubjectFact.subject_id, SubjectFact.property, SubjectFact.value).where(
+                SubjectFact.subject_id.in_(list(latest)), SubjectFact.is_current.is_(True)
+            )
+        )
+        current = {(sid, prop): (fid, value) for fid, sid, prop, value in facts}
+        close: list[int] = []
+        add: list[dict[str, Any]] = []
+        subjects: list[dict[str, Any]] = []
+        regions = {v: k for k, v in archive.regions().items()}
+        for sid, payload in latest.items():
+            changed = False
+            for prop in FACT_PROPERTIES:
+                value = payload.get(prop)
+                if value is None:
+                    continue
+                value = str(value)
+                old = current.get((sid, prop))
+                if old is not None and old[1] == value:
+                    continue
+                if old is not None:
+                    close.append(old[0])
+                add.append(
+                    {
+                        "subject_id": sid,
+                        "property": prop,
+                        "value": value,
+                        "is_current": True,
+                        "source_batch_id": self.batch.id,
+                        "source_department_id": self.department.id,
+                        "first_seen_at": self.now,
+                        "last_seen_at": self.now,
+                    }
+                )
+                changed = True
+            if changed:
+                name = str(payload.get("subject_name"))
+                subjects.append(
+                    {
+                        "id": sid,
+                        "name": name,
+                        "name_key": archive.name_key(name),
+                        "name_initials": archive.name_initials(name),
+                        "kind": kind_for(payload.get("uscc"), None).value,
+                        "district_code": regions.get(str(payload.get("district"))) or district_of(payload.get("uscc")),
+                        "industry": payload.get("industry"),
+                        "status": payload.get("registration_status") or "active",
+                        "registered_on": date.fromisoformat(payload["established_on"])
+                        if payload.get("established_on")
+                        else None,
+                        "updated_at": self.now,
+                    }
+                )
+        if close:
+            self.session.execute(update(SubjectFact).where(SubjectFact.id.in_(close)).values(is_current=False))
+        if add:
+            insert_rows(self.session, SubjectFact, add)
+        if subjects:
+            self.session.execute(update(Subject), subjects)
