@@ -264,3 +264,29 @@ def test_office_resolves_a_name_only_record_as_a_new_version(session, client, tm
     assert versions[0].content_hash == versions[1].content_hash
     assert client.post(f"/office/reviews/{review.id}", data={"subject_id": a.uscc}).status_code == 409
     assert "没有待关联的记录" in client.get("/office/reviews").text
+
+
+def test_batch_page_names_derived_and_uncheckable_columns_of_a_v1_file(session, client, tmp_path):
+    make_user(session, "clerk5", role="department")
+    session.commit()
+    v1 = {
+        "CF_WSH": "宁市监罚〔2026〕7号",
+        "CF_CFMC": "销售不合格产品",
+        "CF_CFLB1": "罚款",
+        "CF_SY": "销售不合格产品",
+        "CF_YJ": "产品质量法第四十九条",
+        "CF_XDR_MC": "南京钢铁联合有限公司",
+        "CF_XDR_SHXYM": "91320100748204660Q",
+        "CF_FR": "王建国",
+        "CF_JG": "罚款2万元",
+        "CF_JDRQ": "2026-03-05",
+        "CF_XZJG": "南京市市场监督管理局",
+    }
+    _login(client, "clerk5")
+    r = client.post(
+        "/console/upload",
+        files={"file": ("v1.csv", write_csv(tmp_path / "v1.csv", [v1]).read_bytes(), "text/csv")},
+        data={"info_class": "admin_penalty"},
+    )
+    assert r.status_code == 200 and "已按目录规则补全" in r.text and "数据来源单位" in r.text
+    assert "无法逐行校验" in r.text and "罚款金额" in r.text

@@ -137,6 +137,7 @@ def ingest_file(
                 "unknown_columns": validator.unknown_columns,
                 "header_row": source.header_row,
                 "derived_columns": [f.label for f in validator.derived],
+                "absent_conditional_columns": validator.absent_conditional,
             },
         )
         session.add(batch)
