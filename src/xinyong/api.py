@@ -10,6 +10,7 @@ def mount_routers(app: FastAPI) -> None:
     from xinyong.collection import api as collection_api
     from xinyong.collection import pages as collection_pages
     from xinyong.core.web import templates
+    from xinyong.evaluation import pages as evaluation_pages
     from xinyong.lists import api as lists_api
     from xinyong.lists import pages as lists_pages
     from xinyong.measures import api as measures_api
@@ -29,6 +30,7 @@ def mount_routers(app: FastAPI) -> None:
     app.include_router(reports_pages.router)
     app.include_router(lists_pages.router)
     app.include_router(measures_pages.router)
+    app.include_router(evaluation_pages.router)
     app.include_router(publicity_api.router, prefix="/api/v1")
     app.include_router(collection_api.router, prefix="/api/v1")
     app.include_router(lists_api.router, prefix="/api/v1")

@@ -303,6 +303,33 @@ def report(
     report_command(subject, kind, out, purpose)
 
 
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Option(help="评价模型：general 或行业模型代码")] = "general",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="评价日期 YYYY-MM-DD（默认今天）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """对全部主体进行公共信用综合评价并保存结果（一次集合运算，保留历史）。"""
+    from xinyong.evaluation.cli import evaluate_command
+
+    evaluate_command(model, as_of, as_json)
+
+
+inspection_app = typer.Typer(help="双随机抽查", no_args_is_help=True)
+app.add_typer(inspection_app, name="inspection")
+
+
+@inspection_app.command("verify")
+def inspection_verify(
+    plan: Annotated[int, typer.Argument(help="抽查计划编号")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """用公开的种子重算抽查结果并与记录比对（不一致时退出码 1）。"""
+    from xinyong.supervision.cli import verify_command
+
+    verify_command(plan, as_json)
+
+
 @batch_app.command("rejections")
 def batch_rejections(
     batch_id: int,

@@ -14,6 +14,7 @@ from xinyong.core import audit, clock
 class JobReport:
     sealed: int = 0
     expired: int = 0
+    evaluated: int = 0
     deliveries: dict[str, int] = field(default_factory=dict)
 
 
@@ -35,5 +36,27 @@ def run_once(factory: sessionmaker[Session]) -> JobReport:
         if stats.attempted < subscriptions.BATCH_SIZE:
             break
     report.deliveries = {n: getattr(totals, n) for n in ("attempted", "delivered", "retrying", "failed")}
+    report.evaluated = _monthly_evaluation(factory)
     report.sealed = audit.seal_all(factory)
     return report
+
+
+def _monthly_evaluation(factory: sessionmaker[Session]) -> int:
+    """The general model grades every subject once a month (GB/T 45255: periodic evaluation); returns how many."""
+    from sqlalchemy import func, select
+
+    from xinyong.evaluation import service as evaluation
+    from xinyong.evaluation.models import EvaluationRun
+
+    today = clock.today()
+    with factory() as session:
+        done = session.scalar(
+            select(func.count())
+            .select_from(EvaluationRun)
+            .where(EvaluationRun.model == "general", EvaluationRun.as_of >= today.replace(day=1))
+        )
+        if done:
+            return 0
+        run = evaluation.evaluate(session, "general", today)
+        session.commit()
+        return run.subjects

@@ -10,9 +10,11 @@ def load_models() -> type[Base]:
     from xinyong.archive import models as _archive  # noqa: F401
     from xinyong.collection import models as _collection  # noqa: F401
     from xinyong.core import audit as _audit  # noqa: F401
+    from xinyong.evaluation import models as _evaluation  # noqa: F401
     from xinyong.lists import models as _lists  # noqa: F401
     from xinyong.measures import models as _measures  # noqa: F401
     from xinyong.reports import models as _reports  # noqa: F401
     from xinyong.subscriptions import models as _subscriptions  # noqa: F401
+    from xinyong.supervision import models as _supervision  # noqa: F401
 
     return Base

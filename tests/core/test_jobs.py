@@ -20,7 +20,8 @@ def test_run_once_expires_terms_and_seals_then_does_nothing_more(session, clean_
     session.commit()
     factory = make_sessionmaker(get_engine(clean_db))
     first = run_once(factory)
-    assert first.expired == 0 and first.sealed > 0
+    assert first.expired == 0 and first.sealed > 0 and first.evaluated == 1  # graded once this month
+    assert run_once(factory).evaluated == 0
     clock.move(timedelta(days=3 * 366 + 2))
     second = run_once(factory)
     assert second.expired == 1 and second.sealed >= 1
@@ -33,3 +34,14 @@ def test_run_once_expires_terms_and_seals_then_does_nothing_more(session, clean_
 def test_jobs_cli_reports_in_chinese(session):
     out = CliRunner().invoke(cli, ["jobs", "run-once"])
     assert out.exit_code == 0 and "期满移出 0 条" in out.output
+
+
+def test_evaluate_cli_prints_grades_as_json(session):
+    import json
+
+    make_subject(session)
+    session.commit()
+    out = CliRunner().invoke(cli, ["evaluate", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    assert data["model"] == "general" and data["subjects"] == 1 and sum(data["grade_counts"].values()) == 1

@@ -37,5 +37,9 @@ def test_demo_build_creates_logins_tokens_list_entries_and_checks(session, clean
         headers={"Authorization": f"Bearer {token}"},
     )
     assert r.status_code == 200, r.text
+    assert result.graded > 500
+    graded = session.scalar(select(func.min(Subject.id)).where(Subject.kind == "legal_person"))
+    page = client.get(f"/subjects/{graded}").text
+    assert "为什么是这个等级" in page or "信用等级" in page
     again = build_demo(settings, subjects=600, seed=5)
     assert not again.built and again.subjects == result.subjects  # an existing demo is served as it is

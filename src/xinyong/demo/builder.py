@@ -24,6 +24,7 @@ from xinyong.core import audit, clock, migrate
 from xinyong.core.audit import Actor
 from xinyong.core.db import get_engine, unit_of_work
 from xinyong.demo.generator import Manifest, generate_city
+from xinyong.evaluation import service as evaluation
 
 DEMO_PASSWORD = "xinyong-demo-2026"
 DEMO_ACTOR = Actor("cli:demo", "演示数据构建")
@@ -46,6 +47,7 @@ class DemoResult:
     tokens: list[tuple[str, str]] = field(default_factory=list)
     listed: int = 0
     checks: int = 0
+    graded: int = 0
 
 
 def _remove_sqlite(url: str) -> None:
@@ -85,6 +87,9 @@ def build_demo(
             result.tokens = _create_accounts(session)
         with unit_of_work(url) as session:
             result.listed, result.checks = _lists_and_checks(session)
+        with unit_of_work(url) as session:
+            say("信用综合评价", 0, None)
+            result.graded = evaluation.evaluate(session, "general", as_of, actor=DEMO_ACTOR).subjects
     with unit_of_work(url) as session:
         result.subjects = session.scalar(select(func.count()).select_from(Subject)) or 0
         result.records = session.scalar(select(func.count()).select_from(CreditRecord)) or 0
@@ -242,7 +247,10 @@ def print_summary(console: Any, result: DemoResult) -> None:
         console.print("演示数据库已存在，直接启动（重建请用 xinyong demo --rebuild）。")
     console.print(f"信用主体 {result.subjects:,} 个，信用记录 {result.records:,} 条。")
     if result.built:
-        console.print(f"名单条目 {result.listed} 个（经告知、陈述申辩、决定、公示程序），演示核查 {result.checks} 次。")
+        console.print(
+            f"名单条目 {result.listed} 个（经告知、陈述申辩、决定、公示程序），演示核查 {result.checks} 次，"
+            f"信用综合评价 {result.graded} 个主体。"
+        )
     table = Table("角色", "用户名", "密码", title="演示账号")
     for row in result.logins:
         table.add_row(*row)

@@ -13,6 +13,7 @@ from xinyong.archive import service as archive
 from xinyong.core import audit
 from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, render
+from xinyong.evaluation.pages import grade_view
 from xinyong.publicity import views
 
 router = APIRouter(tags=["portal"])
@@ -43,7 +44,7 @@ def subject_page(request: Request, subject_id: str, session: DbSession, user: Op
             {"view": view.value},
         )
     data = views.subject_view(session, subject, view)
-    return render(request, "publicity/subject.html", subject=data)
+    return render(request, "publicity/subject.html", subject=data, grade=grade_view(session, subject.id))
 
 
 @router.get("/publicity", include_in_schema=False)
