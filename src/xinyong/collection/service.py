@@ -38,19 +38,6 @@ from xinyong.core.errors import Conflict, DomainError, NotFound
 CHUNK_ROWS = 2000
 # Test hook: SIGKILL this process once N rows of a batch are stored but not committed (kill-safety test).
 FAULT_KILL_ENV = "XINYONG_FAULT_KILL_AFTER_ROWS"
-FACT_PROPERTIES = (
-    "subject_name",
-    "subject_type",
-    "legal_rep",
-    "registered_capital",
-    "established_on",
-    "address",
-    "district",
-    "industry",
-    "business_scope",
-    "registration_authority",
-    "registration_status",
-)
 
 
 @dataclass
