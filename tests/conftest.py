@@ -34,12 +34,17 @@ os.environ["XINYONG_PASSWORD_HASH_MEMORY_KIB"] = "8192"
 os.environ["XINYONG_VAR_DIR"] = str(_TMP / "var")
 
 import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from xinyong.core import clock  # noqa: E402
 from xinyong.core.db import get_engine, make_sessionmaker  # noqa: E402
 from xinyong.schema import load_models  # noqa: E402
+
+# No example may fail for being slow: timings depend on the machine's load, never on the code's correctness.
+hypothesis_settings.register_profile("xinyong", deadline=None)
+hypothesis_settings.load_profile("xinyong")
 
 
 def _admin_url() -> str:

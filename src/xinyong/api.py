@@ -9,18 +9,27 @@ def mount_routers(app: FastAPI) -> None:
     from xinyong.accounts import pages as accounts_pages
     from xinyong.collection import api as collection_api
     from xinyong.collection import pages as collection_pages
+    from xinyong.commitments import api as commitments_api
+    from xinyong.commitments import pages as commitments_pages
     from xinyong.core.web import templates
     from xinyong.evaluation import pages as evaluation_pages
     from xinyong.lists import api as lists_api
     from xinyong.lists import pages as lists_pages
     from xinyong.measures import api as measures_api
     from xinyong.measures import pages as measures_pages
+    from xinyong.notices import pages as notices_pages
+    from xinyong.objections import api as objections_api
+    from xinyong.objections import pages as objections_pages
     from xinyong.publicity import api as publicity_api
     from xinyong.publicity import labels
     from xinyong.publicity import pages as publicity_pages
     from xinyong.quality import pages as quality_pages
+    from xinyong.repair import api as repair_api
+    from xinyong.repair import pages as repair_pages
     from xinyong.reports import pages as reports_pages
     from xinyong.subscriptions import api as subscriptions_api
+    from xinyong.supervision import api as supervision_api
+    from xinyong.supervision import pages as supervision_pages
 
     labels.install(templates().env.globals)
     app.include_router(publicity_pages.router)
@@ -31,8 +40,17 @@ def mount_routers(app: FastAPI) -> None:
     app.include_router(lists_pages.router)
     app.include_router(measures_pages.router)
     app.include_router(evaluation_pages.router)
+    app.include_router(supervision_pages.router)
+    app.include_router(repair_pages.router)
+    app.include_router(objections_pages.router)
+    app.include_router(commitments_pages.router)
+    app.include_router(notices_pages.router)
     app.include_router(publicity_api.router, prefix="/api/v1")
     app.include_router(collection_api.router, prefix="/api/v1")
     app.include_router(lists_api.router, prefix="/api/v1")
     app.include_router(measures_api.router, prefix="/api/v1")
     app.include_router(subscriptions_api.router, prefix="/api/v1")
+    app.include_router(supervision_api.router, prefix="/api/v1")
+    app.include_router(repair_api.router, prefix="/api/v1")
+    app.include_router(objections_api.router, prefix="/api/v1")
+    app.include_router(commitments_api.router, prefix="/api/v1")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,10 +27,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_seal_audit_chain(app)) if settings.audit_seal_interval > 0 else None
+        """The embedded scheduler runs the jobs off the request path (xinyong.scheduler); 0 turns it off (tests)."""
+        from xinyong.scheduler import build_scheduler
+
+        scheduler = None
+        if settings.audit_seal_interval > 0:
+            scheduler = build_scheduler(app.state.sessionmaker, settings.audit_seal_interval)
+            scheduler.start()
         yield
-        if task:
-            task.cancel()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -54,31 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_routers(app)
     _install_error_handlers(app)
     return app
-
-
-async def _seal_audit_chain(app: FastAPI) -> None:
-    """Off the request path: seal the audit chain every few seconds, and once a minute run the scheduled jobs
-    (list terms ending, webhook deliveries — xinyong.jobs). With several workers each runs them: every step is
-    idempotent and takes its own locks."""
-    from starlette.concurrency import run_in_threadpool
-
-    from xinyong import jobs
-    from xinyong.core import audit
-
-    log = logging.getLogger("xinyong.jobs")
-    interval = app.state.settings.audit_seal_interval
-    rounds_per_minute = max(1, round(60 / interval))
-    tick = 0
-    while True:
-        await asyncio.sleep(interval)
-        tick += 1
-        try:
-            if tick % rounds_per_minute == 0:
-                await run_in_threadpool(jobs.run_once, app.state.sessionmaker)
-            else:
-                await run_in_threadpool(audit.seal_all, app.state.sessionmaker)
-        except Exception:  # retried next round; events stay unsealed or pending, never lost
-            log.exception("scheduled job failed")
 
 
 def _wants_json(request: Request) -> bool:

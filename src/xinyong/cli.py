@@ -235,7 +235,7 @@ def audit_verify() -> None:
 
 @jobs_app.command("run-once")
 def jobs_run_once() -> None:
-    """执行一次定时任务：名单期满自动移出、推送到期的订阅事件、封存审计日志（可由 cron 每分钟调用）。"""
+    """执行一次全部定时任务：名单期满移出、订阅推送、逾期提醒、公示期满通知、月度评价、封存审计日志。"""
     from xinyong.core.db import get_sessionmaker
     from xinyong.jobs import run_once
 
@@ -243,7 +243,8 @@ def jobs_run_once() -> None:
     d = report.deliveries
     console.print(
         f"期满移出 {report.expired} 条；推送 {d['attempted']} 次：成功 {d['delivered']}，"
-        f"待重试 {d['retrying']}，失败 {d['failed']}；封存审计事件 {report.sealed} 条。"
+        f"待重试 {d['retrying']}，失败 {d['failed']}；逾期提醒 {report.reminders} 条；"
+        f"公示期满通知 {report.publicity_ended} 条；封存审计事件 {report.sealed} 条。"
     )
 
 

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     catalog_dirs: str = ""
     base_url: str = "http://127.0.0.1:8000"
-    audit_seal_interval: float = 2.0  # seconds between sealing rounds of the audit chain in the web process; 0 = off
+    audit_seal_interval: float = 2.0  # seconds between audit sealing rounds; 0 = no scheduler in the web process
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
 

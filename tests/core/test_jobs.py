@@ -45,3 +45,53 @@ def test_evaluate_cli_prints_grades_as_json(session):
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout.strip().splitlines()[-1])
     assert data["model"] == "general" and data["subjects"] == 1 and sum(data["grade_counts"].values()) == 1
+
+
+def test_scheduler_registers_every_job_on_its_trigger(clean_db):
+    from xinyong.jobs import JOBS
+    from xinyong.scheduler import build_scheduler
+
+    scheduler = build_scheduler(make_sessionmaker(get_engine(clean_db)), seal_interval=2)
+    ids = {job.id for job in scheduler.get_jobs()}
+    assert ids == {"seal_audit", *JOBS}
+    assert str(scheduler.timezone) == "Asia/Shanghai"
+    assert build_scheduler(make_sessionmaker(get_engine(clean_db)), seal_interval=0).get_job("seal_audit") is None
+
+
+def test_overdue_reminders_are_sent_once_per_case_and_deadline(session, clean_db, tmp_path):
+    from sqlalchemy import func, select
+
+    from tests.repair.helpers import company_with_account, ingest_penalty
+    from tests.repair.test_repair import LETTER, PROOF
+    from xinyong.accounts import service as accounts
+    from xinyong.jobs import JobReport, notify_publicity_ended, remind_overdue
+    from xinyong.notices.models import Notice
+    from xinyong.repair import service as repair
+
+    record = ingest_penalty(session, tmp_path, decided="2026-04-02")
+    subject, user = company_with_account(session)
+    app = repair.submit(
+        session, accounts.actor_for(user), subject, statement="已整改", record_id=record.id, uploads=[PROOF, LETTER]
+    )
+    session.commit()
+    factory = make_sessionmaker(get_engine(clean_db))
+
+    def overdue_notices() -> int:
+        session.rollback()
+        stmt = select(func.count()).select_from(Notice).where(Notice.kind == "repair.overdue")
+        return session.scalar(stmt)
+
+    report = JobReport()
+    remind_overdue(factory, report)
+    assert report.reminders == 0 and overdue_notices() == 0
+    clock.move(timedelta(days=(app.deadline - clock.today()).days + 1))
+    remind_overdue(factory, report)
+    assert report.reminders == 2 and overdue_notices() == 2  # the deciding unit and the credit office
+    remind_overdue(factory, report)
+    assert report.reminders == 0 and overdue_notices() == 2
+
+    clock.move(timedelta(days=(record.publicity_end - clock.today()).days + 1))
+    notify_publicity_ended(factory, report)
+    assert report.publicity_ended == 1
+    notify_publicity_ended(factory, report)
+    assert report.publicity_ended == 0

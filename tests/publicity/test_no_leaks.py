@@ -44,8 +44,29 @@ def test_no_public_page_or_api_response_shows_a_full_id_number(session, client, 
     persons = set(session.scalars(select(Subject.id).where(Subject.kind == "natural_person")))
     assert persons
 
+    # Commitments signed by persons (their ID is in the signed text) and one breach (its record carries the ID).
+    from xinyong.commitments import service as commitments
+    from xinyong.core import audit
+
+    for n, pid in enumerate(sorted(persons)[:3]):
+        person = session.get(Subject, pid)
+        signed = commitments.sign(
+            session,
+            audit.Actor(f"test:{pid}", person.name),
+            person,
+            template="industry_self_discipline",
+            context={"industry": "餐饮"},
+        )
+        if n == 0:
+            commitments.breach(session, signed, audit.SYSTEM, facts="未按承诺执行食品安全制度")
+    session.commit()
+
     urls = [
         "/",
+        "/commitments",
+        "/api/v1/commitments",
+        "/inspections",
+        "/api/v1/inspections",
         "/search?q=南京",
         "/search?q=公司",
         "/api/v1/subjects?q=南京",

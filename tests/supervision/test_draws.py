@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.evaluation.helpers import company
+from xinyong.accounts import service as accounts
 from xinyong.core import audit, clock
 from xinyong.core.audit import AuditEvent
 from xinyong.core.errors import Conflict, DomainError
@@ -51,6 +52,7 @@ def graded(session) -> EvaluationRun:
 def _plan(session, **kw):
     values = {
         "name": "2026年第四季度食品安全双随机抽查",
+        "department_id": accounts.find_department(session, "scjgj").id,
         "period_start": date(2026, 10, 1),
         "period_end": date(2026, 12, 31),
         "items": ["食品经营许可", "进货查验记录"],

@@ -4,7 +4,6 @@ it once per chunk inside the batch's transaction)."""
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.models import Department
 from xinyong.archive import service as archive
 from xinyong.archive.models import CreditRecord, LinkMethod, RecordState, Subject, SubjectFact
+from xinyong.archive.versions import content_hash
 from xinyong.catalog.schemas import InfoClass
 from xinyong.catalog.service import Catalog
 from xinyong.collection.linking import CONFIDENCE, Link, district_of, kind_for, link_rows
@@ -47,10 +47,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
     return value
-
-
-def content_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 class ChunkLoader:
@@ -221,7 +217,7 @@ class ChunkLoader:
             "publicity_min_end": window.min_end if window else None,
             "publicity_end": window.end if window else None,
             "state": RecordState.WITHDRAWN.value if ended else RecordState.ACTIVE.value,
-            "disputed": False,
+            "disputed": bool(current and current.get("disputed")),  # an open objection follows the record
             "batch_id": self.batch.id,
             "source_row": p["row"].number,
             "payload": p["payload"],
@@ -240,11 +236,12 @@ class ChunkLoader:
             CreditRecord.version,
             CreditRecord.content_hash,
             CreditRecord.is_current,
+            CreditRecord.disputed,
         ).where(CreditRecord.key_hash.in_(list(key_hashes)))
-        for i, kh, v, ch, is_current in self.session.execute(stmt):
+        for i, kh, v, ch, is_current, disputed in self.session.execute(stmt):
             seen.setdefault(kh, set()).add(ch)
             if is_current:
-                current[kh] = {"id": i, "version": v, "content_hash": ch}
+                current[kh] = {"id": i, "version": v, "content_hash": ch, "disputed": disputed}
         return current, seen
 
     def _register(self, prepared: list[dict[str, Any]], links: list[Link]) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import Department
 from xinyong.archive import service as archive
+from xinyong.archive import versions
 from xinyong.archive.models import CreditRecord, LinkMethod, Subject
 from xinyong.catalog.service import Catalog, get_catalog
 from xinyong.collection.loader import ChunkLoader
@@ -355,28 +356,13 @@ def resolve_review(session: Session, review_id: int, subject_id: int, actor: Act
     if subject is None:
         raise NotFound(f"信用主体 {subject_id} 不存在", code="subject_not_found")
     old = session.get(CreditRecord, review.record_id)
-    current = session.scalar(
-        select(CreditRecord).where(CreditRecord.key_hash == old.key_hash, CreditRecord.is_current.is_(True))
-    )
+    current = versions.current_version(session, old.key_hash)
     if current is None:
         raise Conflict("该记录已没有当前版本，无法关联", code="no_current_version")
     now = clock.now()
-    current.is_current = False
-    current.superseded_at = now
-    session.flush()
-    columns = [c.key for c in CreditRecord.__table__.columns if c.key != "id"]
-    values = {c: getattr(current, c) for c in columns}
-    values |= {
-        "subject_id": subject.id,
-        "link_method": LinkMethod.MANUAL.value,
-        "link_confidence": 1.0,
-        "version": current.version + 1,
-        "is_current": True,
-        "superseded_at": None,
-        "created_at": now,
-    }
-    linked = CreditRecord(**values)
-    session.add(linked)
+    linked = versions.new_version(
+        session, current, subject_id=subject.id, link_method=LinkMethod.MANUAL.value, link_confidence=1.0
+    )
     review.state, review.resolved_subject_id, review.resolved_by, review.resolved_at = (
         "resolved",
         subject.id,

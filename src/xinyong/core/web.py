@@ -71,3 +71,27 @@ def content_disposition(file_name: str) -> str:
 
     ascii_name = file_name.encode("ascii", "ignore").decode() or "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
+
+
+def read_uploads(files: dict[str, Any]) -> list[Any]:
+    """Form files (FastAPI `UploadFile`, possibly absent or empty) → `core.workflow.Upload`s, keyed by kind."""
+    from xinyong.core.workflow import Upload
+
+    found = []
+    for kind, upload in files.items():
+        if upload is None or not getattr(upload, "filename", None):
+            continue
+        content = upload.file.read()
+        found.append(Upload(kind, upload.filename, content, upload.content_type or "application/octet-stream"))
+    return found
+
+
+def attachment_response(attachment: Any) -> Any:
+    """A stored material as a download, under its original (Chinese) file name."""
+    from fastapi.responses import Response
+
+    return Response(
+        attachment.content,
+        media_type=attachment.content_type or "application/octet-stream",
+        headers={"Content-Disposition": content_disposition(attachment.file_name), "X-Content-Type-Options": "nosniff"},
+    )

@@ -90,6 +90,12 @@ def build_demo(
         with unit_of_work(url) as session:
             say("信用综合评价", 0, None)
             result.graded = evaluation.evaluate(session, "general", as_of, actor=DEMO_ACTOR).subjects
+        with unit_of_work(url) as session:
+            say("双随机抽查计划", 0, None)
+            _inspections(session)
+        with unit_of_work(url) as session:
+            say("信用修复、异议和信用承诺", 0, None)
+            _workflows(session)
     with unit_of_work(url) as session:
         result.subjects = session.scalar(select(func.count()).select_from(Subject)) or 0
         result.records = session.scalar(select(func.count()).select_from(CreditRecord)) or 0
@@ -223,6 +229,140 @@ def _lists_and_checks(session: Any) -> tuple[int, int]:
         for m in result.measures[:1]:
             measures.feedback(session, result.check_id, m["code"], True, "已按规定执行", client)
     return listed, checked
+
+
+def _inspections(session: Any) -> None:
+    """One published 双随机 plan of the market-supervision bureau with a few results, and one drawn but not yet
+    revealed, so /inspections shows both the seed-hash-first state and the published draw."""
+    from datetime import timedelta
+
+    from xinyong.supervision import results, service
+
+    scjgj = accounts.find_department(session, "scjgj")
+    today = clock.today()
+    common = {
+        "department_id": scjgj.id,
+        "period_start": today - timedelta(days=60),
+        "period_end": today + timedelta(days=30),
+        "inspectors": ["王建国", "李志强", "陈晓燕", "周明", "吴海涛", "郑丽"],
+    }
+    plan = service.create_plan(
+        session,
+        DEMO_ACTOR,
+        name=f"{today.year}年度企业年度报告公示信息双随机抽查",
+        items=["年度报告公示信息", "登记事项"],
+        scope={"subject_kinds": ["legal_person"]},
+        **common,
+    )
+    targets = service.draw(session, plan, DEMO_ACTOR)
+    service.reveal(session, plan, DEMO_ACTOR)
+    outcomes = [
+        ("no_problem", ""),
+        ("rectification_ordered", "年度报告中从业人数与社保缴纳人数不一致，已责令限期改正"),
+        ("no_problem", ""),
+        ("case_filed", "年度报告公示信息隐瞒真实情况，已立案调查"),
+        ("not_found", "通过登记的住所无法联系"),
+    ]
+    for i, (draw, (code, findings)) in enumerate(zip(targets, outcomes, strict=False)):
+        results.record_result(
+            session,
+            plan,
+            DEMO_ACTOR,
+            subject_id=draw.subject_id,
+            result=code,
+            inspected_on=today - timedelta(days=10 - i),
+            inspector=draw.inspector,
+            findings=findings,
+        )
+    later = service.create_plan(
+        session,
+        DEMO_ACTOR,
+        name="江宁区食品经营单位双随机抽查",
+        items=["食品经营许可", "进货查验记录"],
+        scope={"districts": ["320115"], "industries": ["accommodation_catering"]},
+        **common,
+    )
+    service.draw(session, later, DEMO_ACTOR)
+
+
+def _workflows(session: Any) -> None:
+    """The demo firm (login `qiye`) signs commitments, applies to repair one penalty and disputes another; one more
+    firm breaks an approval commitment — so the repair, objection, commitment and notice pages show real cases."""
+    from xinyong.commitments import service as commitments
+    from xinyong.core.errors import DomainError
+    from xinyong.core.workflow import Upload
+    from xinyong.objections import service as objections
+    from xinyong.repair import service as repair
+
+    user = session.scalar(select(User).where(User.username == "qiye"))
+    if user is None:
+        return
+    firm = session.get(Subject, user.subject_id)
+    me = accounts.actor_for(user)
+    scjgj = accounts.find_department(session, "scjgj")
+    commitments.sign(session, me, firm, template="repair")
+    commitments.sign(
+        session,
+        me,
+        firm,
+        template="approval_notice",
+        context={"item": "食品经营许可", "missing": "经营场所使用证明"},
+        department=scjgj,
+    )
+    penalties = session.scalars(
+        select(CreditRecord)
+        .where(
+            CreditRecord.subject_id == firm.id,
+            CreditRecord.is_current.is_(True),
+            CreditRecord.info_class == "admin_penalty",
+            CreditRecord.state == "active",
+        )
+        .order_by(CreditRecord.decision_date.desc(), CreditRecord.id)
+    ).all()
+    proof = Upload("proof_of_performance", "罚款缴纳凭证.pdf", b"%PDF-1.4\n% demo receipt\n", "application/pdf")
+    repaired = None
+    for record in penalties:
+        try:
+            repaired = repair.submit(
+                session,
+                me,
+                firm,
+                statement="已足额缴纳罚款并完成整改，经复查合格。",
+                record_id=record.id,
+                uploads=[proof],
+            )
+            break
+        except DomainError:
+            continue
+    for record in penalties:
+        if repaired is not None and record.key_hash == repaired.record_key_hash:
+            continue
+        try:
+            objections.submit(
+                session,
+                me,
+                firm,
+                record_id=record.id,
+                reason="该处罚决定已经行政复议变更，罚款金额有误。",
+                requested={"penalty_content": "罚款2万元（经复议变更）"},
+            )
+            break
+        except DomainError:
+            continue
+    other = session.scalar(
+        select(Subject).where(Subject.kind == "legal_person", Subject.id != firm.id).order_by(Subject.id).limit(1)
+    )
+    if other is not None:
+        signer = Actor(f"demo:subject:{other.id}", other.name)
+        broken = commitments.sign(
+            session,
+            signer,
+            other,
+            template="approval_notice",
+            context={"item": "公共场所卫生许可", "missing": "卫生检测报告"},
+            department=scjgj,
+        )
+        commitments.breach(session, broken, DEMO_ACTOR, facts="逾期未提交卫生检测报告，经核查承诺不实")
 
 
 def _logins(session: Any) -> list[tuple[str, str, str]]:

@@ -10,11 +10,14 @@ from fastapi import APIRouter, Request
 from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import OptionalUser
 from xinyong.archive import service as archive
+from xinyong.commitments import service as commitments
+from xinyong.commitments.api import public_dict
 from xinyong.core import audit
 from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, render
 from xinyong.evaluation.pages import grade_view
 from xinyong.publicity import views
+from xinyong.repair import rules as repair_rules
 
 router = APIRouter(tags=["portal"])
 
@@ -44,7 +47,15 @@ def subject_page(request: Request, subject_id: str, session: DbSession, user: Op
             {"view": view.value},
         )
     data = views.subject_view(session, subject, view)
-    return render(request, "publicity/subject.html", subject=data, grade=grade_view(session, subject.id))
+    _total, signed = commitments.public_list(session, subject_id=subject.id, limit=20)
+    return render(
+        request,
+        "publicity/subject.html",
+        subject=data,
+        grade=grade_view(session, subject.id),
+        commitments=[public_dict(c, s) for c, s in signed],
+        repairable_rules=set(repair_rules.catalogue().records),
+    )
 
 
 @router.get("/publicity", include_in_schema=False)

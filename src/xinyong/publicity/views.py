@@ -203,6 +203,7 @@ def list_entries_of(session: Session, subject_id: int, today: date) -> list[dict
         kind = kinds.get(entry.list_type)
         out.append(
             {
+                "entry_id": entry.id,
                 "list_type": entry.list_type,
                 "name": kind.name if kind else entry.list_type,
                 "kind": kind.kind if kind else "",

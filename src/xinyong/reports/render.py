@@ -69,6 +69,7 @@ HIDDEN_FIELDS = frozenset(
         "updated_at",
         "deciding_authority_uscc",
         "data_source_uscc",
+        "result_code",  # an inspection result's machine code; its label (检查结果) is printed
     }
 )
 
@@ -126,18 +127,48 @@ def _advice(counts: dict[str, int], has_penalty: bool) -> list[str]:
     ]
 
 
+def grade_record(grade: dict[str, Any]) -> dict[str, Any]:
+    """The subject's latest grade (`evaluation.pages.grade_view`) as an entry of 信用评价: the grade, the score and
+    the largest contributions in words, so the report says why, as the subject page does."""
+    fields = [
+        ["信用等级", f"{grade['grade']}（{grade['label']}）" if grade.get("label") else str(grade["grade"])],
+        [
+            "评价得分",
+            f"{grade['score_text']}（基础分 {grade['base_score']}）"
+            if grade.get("base_score")
+            else grade["score_text"],
+        ],
+        ["评价模型", f"{grade['model_name']}（{grade['version']}）"],
+        ["评价日期", str(grade["as_of"])],
+    ]
+    reasons = [r["text"] for r in grade.get("reasons", [])]
+    if reasons:
+        fields += [[f"主要因素{i}", text] for i, text in enumerate(reasons, start=1)]
+    else:
+        fields.append(["主要因素", "评价期内没有影响得分的信用信息，按基础分评定"])
+    if grade.get("more"):
+        fields.append(["其他因素", f"另有 {grade['more']} 项影响较小的因素"])
+    if not grade.get("confirmed", True):
+        fields.append(["说明", "评价模型的指标和权重为示例设置，尚待主管部门确认"])
+    return {"class": "公共信用综合评价", "decision_no": "", "fields": fields}
+
+
 def report_content(
     subject: SubjectView,
     kind: ReportKind,
     serial: str,
     issued_at: datetime,
     purpose: str | None = None,
+    grade: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the report states, as plain JSON types; its SM3 digest is the report's fingerprint."""
+    """Everything the report states, as plain JSON types; its SM3 digest is the report's fingerprint. `grade` (the
+    subject's latest grade view, if graded) opens the 信用评价 section."""
     catalog = get_catalog()
     sections: dict[str, list[dict[str, Any]]] = {s.code: [] for s in SECTIONS}
     registration: list[list[str]] = []
     has_penalty = False
+    if grade is not None:
+        sections["evaluation"].append(grade_record(grade))
     for rec in subject.records:
         info_class = catalog.classes.get(rec.info_class)
         if info_class is not None and info_class.catalog_category == BASIC_CATEGORY:

@@ -100,7 +100,9 @@ def issue(
     data = subject_view(session, subject, view)
     issued_at = clock.now().replace(microsecond=0)
     serial = _next_serial(session, issued_at)
-    content = render.report_content(data, kind, serial, issued_at, purpose)
+    from xinyong.evaluation.pages import grade_view
+
+    content = render.report_content(data, kind, serial, issued_at, purpose, grade=grade_view(session, subject.id))
     report = CreditReport(
         serial=serial,
         kind=kind.value,

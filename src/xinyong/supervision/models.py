@@ -17,12 +17,14 @@ class InspectionPlan(IdMixin, CreatedMixin, Base):
     until `revealed_at` (state `published`). `eligible` {grade: [subject ids, ascending]} is recorded at the draw.
 
     `scope` {industries, districts, subject_kinds} (empty = any); `ratios` {grade: share 0..1}; `items` the
-    inspection items; `inspectors` the pool drawn from.
+    inspection items; `inspectors` the pool drawn from. `department_id` is the unit that inspects: its results
+    are credit records it provides (NULL only for plans made before migration 0008, which take no results).
     """
 
     __tablename__ = "inspection_plans"
 
     name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("departments.id"), index=True)
     scope: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)

@@ -5,6 +5,7 @@ Procedure, one function per step (each writes an audit event in the caller's tra
     create_plan  → planned    seed = secrets.token_hex(32); only seed_hash = sha256(seed) is published
     draw         → drawn      eligible set recorded; targets and inspectors drawn from the seed
     reveal       → published  the seed is published; anyone can re-run `draw_targets` and compare (`verify`)
+    record_result (published) one target's result, stored as a credit record (`results.py`)
 
 The draw (`draw_targets`), exactly, so that anyone can reproduce it from the published seed and eligible set:
 
@@ -37,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.models import Department
 from xinyong.core import audit, clock
 from xinyong.core.audit import Actor
 from xinyong.core.bulk import insert_rows
@@ -51,9 +53,13 @@ class PlanState(StrEnum):
     PUBLISHED = "published"
 
 
+STATE_LABELS = {PlanState.PLANNED: "已制定，待抽取", PlanState.DRAWN: "已抽取，待公开", PlanState.PUBLISHED: "已公开"}
+
+
 class GradeBounds(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    label: str
     min: float = Field(ge=0, le=1)
     max: float = Field(ge=0, le=1)
     default: float = Field(ge=0, le=1)
@@ -152,6 +158,7 @@ def create_plan(
     actor: Actor,
     *,
     name: str,
+    department_id: int,
     period_start: date,
     period_end: date,
     items: list[str],
@@ -160,9 +167,16 @@ def create_plan(
     ratios: dict[str, float] | None = None,
     evaluation_run_id: int | None = None,
 ) -> InspectionPlan:
-    """A plan on one evaluation run's grades (the latest by default); publishes sha256(seed), keeps the seed."""
+    """A plan of one inspecting unit on one evaluation run's grades (the latest by default); publishes
+    sha256(seed), keeps the seed."""
     if not name.strip():
         raise DomainError("请填写抽查计划名称", code="name_required")
+    department = session.get(Department, department_id)
+    if department is None or not department.active:
+        raise NotFound(f"未找到检查实施单位 {department_id}", code="department_not_found")
+    items = [i.strip() for i in items if i.strip()]
+    if not items:
+        raise DomainError("请填写抽查事项", code="items_required")
     if period_end < period_start:
         raise DomainError("抽查期间的结束日期早于开始日期", code="bad_period")
     pool = sorted({i.strip() for i in inspectors if i.strip()})
@@ -177,10 +191,11 @@ def create_plan(
     seed = secrets.token_hex(32)
     plan = InspectionPlan(
         name=name.strip(),
+        department_id=department.id,
         scope=scope,
         period_start=period_start,
         period_end=period_end,
-        items=list(items),
+        items=items,
         ratios=_check_ratios(ratios),
         inspectors=pool,
         evaluation_run_id=run.id,
@@ -197,14 +212,21 @@ def create_plan(
         "inspection.plan",
         "inspection_plan",
         plan.id,
-        {"name": plan.name, "seed_hash": plan.seed_hash, "ratios": plan.ratios, "evaluation_run_id": run.id},
+        {
+            "name": plan.name,
+            "department_id": department.id,
+            "seed_hash": plan.seed_hash,
+            "ratios": plan.ratios,
+            "evaluation_run_id": run.id,
+        },
     )
     return plan
 
 
 def _require(plan: InspectionPlan, state: PlanState, doing: str) -> None:
     if plan.state != state.value:
-        raise Conflict(f"抽查计划当前状态为 {plan.state}，不能{doing}", code="bad_plan_state")
+        label = STATE_LABELS.get(PlanState(plan.state), plan.state)
+        raise Conflict(f"抽查计划当前状态为“{label}”，不能{doing}", code="bad_plan_state")
 
 
 def draw(session: Session, plan: InspectionPlan, actor: Actor) -> list[InspectionDraw]:
@@ -258,6 +280,14 @@ def reveal(session: Session, plan: InspectionPlan, actor: Actor) -> InspectionPl
     )
     session.flush()
     return plan
+
+
+def list_plans(session: Session, department_id: int | None = None) -> list[InspectionPlan]:
+    """Newest first; `department_id` limits to one inspecting unit's plans (a department user's view)."""
+    stmt = select(InspectionPlan).order_by(InspectionPlan.id.desc())
+    if department_id is not None:
+        stmt = stmt.where(InspectionPlan.department_id == department_id)
+    return list(session.scalars(stmt))
 
 
 def draws_of(session: Session, plan_id: int) -> list[InspectionDraw]:

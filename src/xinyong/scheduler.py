@@ -1,0 +1,45 @@
+"""The embedded scheduler (APScheduler, STACK.md §15): the jobs of `xinyong.jobs` on their triggers, and audit
+sealing every few seconds, in a background thread of the web process.
+
+Jobs are defined in code and every one is idempotent, so the in-memory job store is enough: nothing is lost when
+the process stops (the next run picks up from the database) and several workers may each run them. A missed run
+is coalesced into one (`coalesce`), and a run never overlaps itself (`max_instances=1`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from xinyong import jobs
+from xinyong.core import audit
+
+log = logging.getLogger("xinyong.jobs")
+TIMEZONE = "Asia/Shanghai"
+
+
+def _guarded(job: jobs.Job, factory: sessionmaker[Session]) -> Any:
+    def run() -> None:
+        try:
+            job(factory, jobs.JobReport())
+        except Exception:  # retried at its next run; the database keeps what is still to do
+            log.exception("scheduled job %s failed", job.__name__)
+
+    run.__name__ = job.__name__
+    return run
+
+
+def build_scheduler(factory: sessionmaker[Session], seal_interval: float) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=TIMEZONE, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+    )
+    if seal_interval > 0:
+        scheduler.add_job(
+            _guarded(lambda f, _r: audit.seal_all(f), factory), "interval", seconds=seal_interval, id="seal_audit"
+        )
+    for job_id, (job, trigger, args) in jobs.JOBS.items():
+        scheduler.add_job(_guarded(job, factory), trigger, id=job_id, **args)
+    return scheduler
