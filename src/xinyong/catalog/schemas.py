@@ -350,6 +350,9 @@ class InfoClass(_Strict):
     version: int = Field(ge=1)
     replaces: bool = False
     deadline_working_days: int | None = Field(ge=1)
+    # "module:function" run on each stored batch of this class, in the batch's transaction (e.g. list entries
+    # following imported list records); it returns counts kept in the batch's details.
+    after_load: Annotated[str, StringConstraints(pattern=r"^xinyong(\.[a-z_]+)+:[a-z_]+$")] | None = None
     natural_key: tuple[CodeName, ...] = Field(min_length=1)
     subject: SubjectSpec
     fields: tuple[FieldDef, ...] = Field(min_length=1)

@@ -154,6 +154,8 @@ def ingest_file(
         setattr(batch, key, getattr(summary, key))
     batch.finished_at = clock.now()
     batch.details = batch.details | {"linked": summary.linked, "review": summary.review}
+    if cls.after_load:
+        batch.details = batch.details | {"after_load": _after_load(cls.after_load)(session, batch, actor)}
     session.flush()
     audit.record(
         session,
@@ -173,6 +175,14 @@ def ingest_file(
         },
     )
     return summary
+
+
+def _after_load(target: str) -> Callable[[Session, Batch, Actor], dict[str, int]]:
+    """The class's follow-up step ("module:function", catalogue data), e.g. list entries from list records."""
+    import importlib
+
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 def _chunks(rows: Iterable[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:

@@ -283,6 +283,55 @@ def enter_incentive(
     return entry
 
 
+def import_entry(
+    session: Session,
+    actor: Actor,
+    *,
+    list_type: str,
+    subject: Subject,
+    reason: str,
+    decision_no: str,
+    authority: str,
+    publicity_from: date,
+    term_end: date | None,
+    department: Department,
+    basis_record_id: int,
+) -> ListEntry:
+    """An entry decided by an upstream authority that ran the procedure itself (a court, a provincial system),
+    imported from a file through the collection pipeline: it enters publicity with that decision as its paper."""
+    kind = list_type_or_raise(list_type)
+    _refuse_duplicate(session, kind.code, subject.id)
+    end = term_end or rules.term_end(publicity_from, kind.term_months)
+    entry = ListEntry(
+        list_type=kind.code,
+        subject_id=subject.id,
+        state=EntryState.IN_PUBLICITY.value,
+        reason=reason.strip() or kind.name,
+        basis_record_id=basis_record_id,
+        department_id=department.id,
+        documents=[],
+        decided_at=clock.now(),
+        decision_no=decision_no.strip(),
+        publicity_from=publicity_from,
+        term_end=end,
+    )
+    _document(entry, "decision", decision_no, publicity_from, authority=authority, imported=True)
+    session.add(entry)
+    session.flush()
+    details = {"decision_no": entry.decision_no, "authority": authority, "term_end": _iso(end)}
+    _step(session, entry, "import", actor, EntryState.IN_PUBLICITY, details, initial=True)
+    subscriptions.notify_list_change(session, entry, "entered")
+    return entry
+
+
+def move_term_end(session: Session, entry: ListEntry, actor: Actor, term_end: date | None) -> None:
+    """The listing authority changed the term (an imported decision's new version)."""
+    previous = entry.term_end
+    entry.term_end = term_end
+    details = {"from_term_end": _iso(previous), "term_end": _iso(term_end)}
+    _step(session, entry, "update_term", actor, EntryState(entry.state), details, initial=False)
+
+
 def remove(session: Session, entry: ListEntry, actor: Actor, *, reason: str, doc_no: str | None = None) -> ListEntry:
     """移出: at the end of the term, early through repair (not before the list's minimum), or when the listing
     decision was revoked."""
