@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -65,8 +65,19 @@ def _step(
     initial: bool = False,
 ) -> None:
     previous = None if initial else entry.state
+    now = clock.now()
+    if not initial:  # of two concurrent steps from one state, the second finds the state changed: 409
+        session.flush()
+        moved = session.execute(
+            update(ListEntry)
+            .where(ListEntry.id == entry.id, ListEntry.state == previous)
+            .values(state=target.value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:
+            raise Conflict("该名单条目已被他人处理，请刷新页面后重试", code="concurrent_transition")
     entry.state = target.value
-    entry.updated_at = clock.now()
+    entry.updated_at = now
     session.flush()
     session.add(
         ListEntryEvent(
