@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -112,11 +112,26 @@ def catalogue() -> MeasureCatalogue:
     return cat
 
 
+@dataclass(frozen=True)
+class _Scenario:
+    measures: tuple[Measure, ...]  # in catalogue order
+    lists: frozenset[str]  # list types that trigger one of them
+    records: frozenset[tuple[str, str | None]]  # (info class, severity or None for any) that trigger one
+
+
+@cache
+def _scenario(scenario: str) -> _Scenario:
+    """A scenario's measures and what can trigger them: computed once, not for each of a batch's subjects."""
+    measures = tuple(m for m in catalogue().measures if scenario in m.scenarios)
+    lists = frozenset(m.trigger.list for m in measures if m.trigger.list)
+    records = frozenset((m.trigger.record.info_class, m.trigger.record.severity) for m in measures if m.trigger.record)
+    return _Scenario(measures, lists, records)
+
+
 # --- the decision -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ListFact:
+class ListFact(NamedTuple):
     entry_id: int
     list_type: str
     kind: str
@@ -125,8 +140,7 @@ class ListFact:
     term_end: date | None
 
 
-@dataclass(frozen=True)
-class RecordFact:
+class RecordFact(NamedTuple):
     record_id: int
     info_class: str
     severity: str | None
@@ -134,8 +148,7 @@ class RecordFact:
     publicity_end: date | None
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     standing_code: str
     standing: str
     measures: list[dict[str, Any]]
@@ -146,12 +159,14 @@ def evaluate(scenario: str, on: date, lists: list[ListFact], records: list[Recor
     inside their publicity window on `on`; `lists` are entries in force on `on`."""
     cat = catalogue()
     applied: list[dict[str, Any]] = []
-    for m in cat.measures:
-        if scenario not in m.scenarios or not m.valid_on(on):
-            continue
-        because = _trigger_facts(m.trigger, lists, records)
-        if because:
-            applied.append(measure_dict(m) | {"because": because})
+    known = _scenario(scenario)
+    if _may_trigger(known, lists, records):  # most subjects have no fact that any measure looks at
+        for m in known.measures:
+            if not m.valid_on(on):
+                continue
+            because = _trigger_facts(m.trigger, lists, records)
+            if because:
+                applied.append(measure_dict(m) | {"because": because})
     if any(f.kind == "dishonesty" for f in lists):
         code = "on_dishonesty_list"
     elif any(r.info_class in cat.standing.adverse_info_classes for r in records):
@@ -161,6 +176,13 @@ def evaluate(scenario: str, on: date, lists: list[ListFact], records: list[Recor
     else:
         code = "good"
     return Evaluation(code, getattr(cat.standing, code), applied)
+
+
+def _may_trigger(scenario: _Scenario, lists: list[ListFact], records: list[RecordFact]) -> bool:
+    wanted = scenario.records
+    return any(f.list_type in scenario.lists for f in lists) or any(
+        (r.info_class, None) in wanted or (r.info_class, r.severity) in wanted for r in records
+    )
 
 
 def _trigger_facts(trigger: Trigger, lists: list[ListFact], records: list[RecordFact]) -> list[dict[str, Any]]:
