@@ -1,10 +1,20 @@
-"""The portal as served, plus a bare endpoint in the same process: the benchmark's baseline."""
+"""The portal as served, plus two reference endpoints in the same process: the benchmark's baselines.
+
+/bench/bare is the floor (FastAPI with no work); /bench/generic/subjects/{key} is the same public document built
+the generic way (a unit of work and the ORM views, as GET /api/v1/subjects/{key} was before publicity/fast.py), so
+one run shows what the one-round-trip path gains.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import FastAPI
 
 from xinyong.app import create_app
+from xinyong.archive import service as archive
+from xinyong.core.web import DbSession
+from xinyong.publicity import fast, views
 
 
 def create() -> FastAPI:
@@ -13,5 +23,10 @@ def create() -> FastAPI:
     @app.get("/bench/bare", include_in_schema=False)
     def bare() -> dict[str, bool]:
         return {"ok": True}
+
+    @app.get("/bench/generic/subjects/{key}", include_in_schema=False)
+    def generic(key: str, session: DbSession) -> dict[str, Any]:
+        subject = archive.subject_by_key(session, key)
+        return fast.subject_document(views.subject_view(session, subject, views.View.PUBLIC))
 
     return app

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
+from typing import Any, NamedTuple
 
 import yaml
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from xinyong.archive.identifiers import IdentifierError, normalize_code, validate_uscc
@@ -95,60 +97,115 @@ def subject_by_key(session: Session, key: str) -> Subject:
     return subject
 
 
-def search_subjects(session: Session, q: str, limit: int = 20, exclude_kinds: tuple[str, ...] = ()) -> list[Subject]:
-    """Ranked search in tiers — the USCC itself, the exact name, a name prefix, pinyin initials, any substring —
-    each tier an indexed query that stops once `limit` subjects are found, so a popular two-character query
-    (南京) does not sort every match.
+class SearchHit(NamedTuple):
+    """A subject as search lists it (what the result pages and the API show of it)."""
 
-    Substrings go through the trigram index of each database (FTS5 trigram on SQLite, pg_trgm on PostgreSQL;
-    migration 0002); queries shorter than three characters fall back to LIKE, which both still answer.
+    id: int
+    kind: str
+    name: str
+    uscc: str | None
+    district_code: str | None
+
+
+def search_subjects(session: Session, q: str, limit: int = 20, exclude_kinds: tuple[str, ...] = ()) -> list[SearchHit]:
+    """Ranked search in tiers — the USCC itself, the exact name, a name prefix, pinyin initials, any substring.
+
+    Two statements at most (`search_statements`): the indexed tiers in one, each its own LIMIT and the tiers in
+    order, then the substring tier only when they did not fill the page. The substring tier is not sorted, so a
+    common term (科技) stops at the first `limit` hits instead of sorting every match among millions of names; it
+    goes through the trigram index of each database (FTS5 trigram on SQLite, pg_trgm on PostgreSQL; migration
+    0002), and queries shorter than three characters, which no trigram index answers, scan the names.
+
+    On PostgreSQL each statement is planned for its own values (a plan cached for a parameter would read every
+    entry of the trigram index for a two-character pattern) and without parallel workers (on a busy server their
+    start-up costs more than the short scans they split): `SEARCH_SETTINGS`, for this transaction only.
     """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and q.strip():
+        session.execute(text("SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in SEARCH_SETTINGS)))
+    return run_search(lambda sql, params: session.execute(text(sql), params).all(), dialect, q, limit, exclude_kinds)
+
+
+# Settings for search statements on PostgreSQL, per transaction. publicity.fast gets the same on its own connections
+# by sending search statements unprepared (always planned for their values) with parallel workers off.
+SEARCH_SETTINGS = (("plan_cache_mode", "force_custom_plan"), ("max_parallel_workers_per_gather", "0"))
+
+
+def run_search(
+    execute: Callable[[str, dict[str, Any]], Sequence[Any]],
+    dialect: str,
+    q: str,
+    limit: int,
+    exclude_kinds: tuple[str, ...] = (),
+) -> list[SearchHit]:
+    """The tiers of `search_statements` through any executor (an ORM session, or a bare driver connection)."""
     q = q.strip()
-    if not q:
+    if not q or limit < 1:
         return []
-    code, key = normalize_code(q), name_key(q)
+    key = name_key(q)
     initials = q.lower() if q.isascii() and q.isalpha() else None
-    tiers: list[ColumnElement[bool]] = [Subject.uscc == code, Subject.name_key == key, _name_prefix(session, key)]
-    if initials:
-        tiers.append(Subject.name_initials.startswith(initials, autoescape=True))
-    tiers.append(_name_contains(session, key))
-    found: list[Subject] = []
-    for i, condition in enumerate(tiers):
-        stmt = select(Subject).where(condition)
-        if exclude_kinds:
-            stmt = stmt.where(Subject.kind.not_in(exclude_kinds))
-        if found:
-            stmt = stmt.where(Subject.id.not_in([s.id for s in found]))
-        if i < len(tiers) - 1:
-            stmt = stmt.order_by(Subject.name_key, Subject.id)
-        # the substring tier is not sorted: a common term (科技) stops at the first `limit` hits instead of
-        # sorting every match among millions of names
-        found += session.scalars(stmt.limit(limit - len(found)))
-        if len(found) >= limit:
-            break
-    return found
+    indexed, substring = search_statements(dialect, len(exclude_kinds), initials is not None, len(key) < 3)
+    params: dict[str, Any] = {
+        "code": normalize_code(q),
+        "key": key,
+        "key_end": key + "\U0010ffff",
+        "prefix": _like_escape(key) + "%",
+        "contains": "%" + _like_escape(key) + "%",
+        "phrase": '"' + key.replace('"', '""') + '"',
+        "initials": _like_escape(initials or "") + "%",
+        "limit": limit,
+    }
+    params.update({f"x{i}": str(kind) for i, kind in enumerate(exclude_kinds)})
+    hits = [SearchHit(*row) for row in execute(indexed, params)]
+    if len(hits) < limit:
+        hits += [SearchHit(*row) for row in execute(substring, params | {"remaining": limit - len(hits)})]
+    return hits
 
 
-def _name_prefix(session: Session, key: str) -> ColumnElement[bool]:
-    """Prefix match through a btree: LIKE 'key%' on PostgreSQL (text_pattern_ops index), a code-point range on
-    SQLite (BINARY collation orders UTF-8 by code point; SQLite's LIKE would not use the index)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return and_(Subject.name_key >= key, Subject.name_key < key + "\U0010ffff")
-    return Subject.name_key.startswith(key, autoescape=True)
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _name_contains(session: Session, key: str) -> ColumnElement[bool]:
-    if session.get_bind().dialect.name != "sqlite":
-        return Subject.name_key.contains(key, autoescape=True)
-    if len(key) >= 3:
-        phrase = '"' + key.replace('"', '""') + '"'
-        fts = text("SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :phrase").bindparams(phrase=phrase)
-    else:
-        pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        fts = text("SELECT rowid FROM subjects_fts WHERE name_key LIKE :pattern ESCAPE '\\'").bindparams(
-            pattern=pattern
+@cache
+def search_statements(dialect: str, excluded: int, initials: bool, short: bool) -> tuple[str, str]:
+    """The indexed tiers as one statement, and the substring tier, with :named parameters.
+
+    A later tier leaves out what an earlier one matched by negating its condition, which equals leaving out the
+    subjects it found: the later tier runs only when every earlier tier returned all its matches. USCC codes may be
+    NULL, hence IS DISTINCT FROM. Prefixes are a LIKE on PostgreSQL (text_pattern_ops index) and a code-point range
+    on SQLite (BINARY collation orders UTF-8 by code point; SQLite's LIKE would not use the index).
+    """
+    sqlite = dialect == "sqlite"
+    columns = "id, kind, name, uscc, district_code"
+    kinds = f" AND kind NOT IN ({', '.join(f':x{i}' for i in range(excluded))})" if excluded else ""
+    other_code = "uscc IS NOT :code" if sqlite else "uscc IS DISTINCT FROM :code"
+    prefix = "(name_key >= :key AND name_key < :key_end)" if sqlite else "name_key LIKE :prefix ESCAPE '\\'"
+    by_initials = "name_initials LIKE :initials ESCAPE '\\'"
+
+    def tier(rank: int, condition: str) -> str:
+        return (
+            f"SELECT * FROM (SELECT {columns}, name_key, {rank} AS tier FROM subjects WHERE {condition}{kinds}"
+            f" ORDER BY name_key, id LIMIT :limit) AS tier{rank}"
         )
-    return Subject.id.in_(fts)
+
+    tiers = [
+        tier(1, "uscc = :code"),
+        tier(2, f"name_key = :key AND {other_code}"),
+        tier(3, f"{prefix} AND name_key <> :key AND {other_code}"),
+    ]
+    earlier = f"{other_code} AND NOT {prefix}"
+    if initials:
+        tiers.append(tier(4, f"{by_initials} AND {earlier}"))
+        earlier += f" AND NOT {by_initials}"
+    indexed = f"SELECT {columns} FROM ({' UNION ALL '.join(tiers)}) AS tiers ORDER BY tier, name_key, id LIMIT :limit"
+    if not sqlite:
+        contains = "name_key LIKE :contains ESCAPE '\\'"
+    elif short:
+        contains = "id IN (SELECT rowid FROM subjects_fts WHERE name_key LIKE :contains ESCAPE '\\')"
+    else:
+        contains = "id IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :phrase)"
+    substring = f"SELECT {columns} FROM subjects WHERE {contains} AND {earlier}{kinds} LIMIT :remaining"
+    return indexed, substring
 
 
 def identifiers_of(session: Session, subject_id: int) -> list[SubjectIdentifier]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from xinyong import __version__
 from xinyong.accounts import service as accounts
 from xinyong.archive import service as archive
+from xinyong.core.db import get_engine
 from xinyong.core.web import DbSession
-from xinyong.publicity import views
+from xinyong.publicity import fast, views
 
 router = APIRouter(tags=["public"])
 
@@ -22,41 +23,30 @@ def health(session: DbSession) -> dict[str, Any]:
     return {"status": "ok", "version": __version__, "subjects": s.subjects}
 
 
-@router.get("/subjects", summary="检索信用主体（名称、统一社会信用代码或拼音首字母）")
-def list_subjects(session: DbSession, q: str = Query(min_length=1, max_length=100)) -> dict[str, Any]:
-    items = views.search_view(session, q)
-    return {"q": q, "count": len(items), "items": items}
+@router.get(
+    "/subjects",
+    summary="检索信用主体（名称、统一社会信用代码或拼音首字母）",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+def list_subjects(request: Request, q: str = Query(min_length=1, max_length=100)) -> Response:
+    # The tiers of archive.search_subjects on one of publicity.fast's kept connections, shaped as views.search_view
+    # shapes them (tests/publicity/test_fast_subject.py checks they agree).
+    engine = get_engine(request.app.state.settings.database_url)
+    return Response(fast.search_json(engine, q), media_type="application/json")
 
 
-@router.get("/subjects/{key}", summary="信用主体公开信息（key 为统一社会信用代码或主体编号）")
-def get_subject(key: str, session: DbSession) -> dict[str, Any]:
-    subject = archive.subject_by_key(session, key)
-    data = views.subject_view(session, subject, views.View.PUBLIC)
-    return {
-        "id": data.id,
-        "kind": data.kind,
-        "kind_label": data.kind_label,
-        "name": data.name,
-        "uscc": data.uscc,
-        "district": data.district,
-        "records": [
-            {
-                "id": r.id,
-                "info_class": r.info_class,
-                "decision_no": r.decision_no,
-                "decision_date": r.decision_date.isoformat() if r.decision_date else None,
-                "state": r.state,
-                "disputed": r.disputed,
-                "publicity_end": r.publicity_end.isoformat() if r.publicity_end else None,
-                "severity": r.severity,
-                "publicity_rule": {"code": r.publicity_rule, "name": r.rule_name, "legal_basis": r.legal_basis}
-                if r.publicity_rule
-                else None,
-                "content": r.payload,
-            }
-            for r in data.records
-        ],
-    }
+@router.get(
+    "/subjects/{key}",
+    summary="信用主体公开信息（key 为统一社会信用代码或主体编号）",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+def get_subject(key: str, request: Request) -> Response:
+    # Anonymous callers only, so always the public view, built by publicity.fast in one round trip with the same
+    # masking and serialiser as views.subject_view (tests/publicity/test_fast_subject.py checks they agree).
+    engine = get_engine(request.app.state.settings.database_url)
+    return Response(fast.public_subject_json(engine, key), media_type="application/json")
 
 
 @router.get("/records", summary="双公示信息（公示期内的行政许可、行政处罚）")
