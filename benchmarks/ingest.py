@@ -171,6 +171,12 @@ def measure(kind: str, url: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _load() -> str:
+    """The machine's load, printed with the figures: on a shared machine only same-run ratios compare."""
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f} on {os.cpu_count()} CPUs"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -185,7 +191,7 @@ def main() -> None:
         path = workdir / "penalties.csv"
         write_rows(path, args.rows)
         size_mb = path.stat().st_size / 2**20
-        print(f"ingest benchmark: {args.rows:,} penalty rows, {size_mb:.0f} MB CSV")
+        print(f"ingest benchmark: {args.rows:,} penalty rows, {size_mb:.0f} MB CSV; {_load()}")
         for backend in args.backends.split(","):
             url = fresh_database(backend, workdir)
             try:
@@ -200,7 +206,7 @@ def main() -> None:
                 f"{backend:>10}: ours {ours_rate:>9,.0f} rows/s ({ours['seconds']:.1f} s,"
                 f" peak {ours['peak_rss_mb']:.0f} MB)"
                 f" | raw {raw_rate:>9,.0f} rows/s ({raw['seconds']:.1f} s, peak {raw['peak_rss_mb']:.0f} MB)"
-                f" | ratio ours/raw {ours_rate / raw_rate:.3f}"
+                f" | ratio ours/raw {ours_rate / raw_rate:.3f}; {_load()}"
             )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.archive import service as archive
 from xinyong.archive.models import IdentifierScheme, LinkMethod, Subject, SubjectIdentifier, SubjectKind
-from xinyong.core.bulk import insert_rows
+from xinyong.core.bulk import insert_rows, member_of
 
 LEGACY_SCHEMES = {
     "legacy_reg_no": IdentifierScheme.LEGACY_REG_NO,
@@ -135,7 +135,8 @@ def _subjects_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, int]:
     values = list(usccs)
     if not values:
         return {}
-    return {u: i for i, u in session.execute(select(Subject.id, Subject.uscc).where(Subject.uscc.in_(values)))}
+    stmt = select(Subject.id, Subject.uscc).where(member_of(session, Subject.uscc, values))
+    return {u: i for i, u in session.execute(stmt)}
 
 
 def _subjects_by_identifier(session: Session, idents: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -145,7 +146,7 @@ def _subjects_by_identifier(session: Session, idents: set[tuple[str, str]]) -> d
     for scheme in {s for s, _ in idents}:
         values = [v for s, v in idents if s == scheme]
         stmt = select(SubjectIdentifier.value, SubjectIdentifier.subject_id).where(
-            SubjectIdentifier.scheme == scheme, SubjectIdentifier.value.in_(values)
+            SubjectIdentifier.scheme == scheme, member_of(session, SubjectIdentifier.value, values)
         )
         for value, sid in session.execute(stmt):
             out[(scheme, value)] = sid
@@ -156,7 +157,11 @@ def _subjects_by_name(session: Session, keys: set[str]) -> dict[str, list[int]]:
     if not keys:
         return {}
     out: dict[str, list[int]] = {}
-    stmt = select(Subject.name_key, Subject.id).where(Subject.name_key.in_(list(keys))).order_by(Subject.id)
+    stmt = (
+        select(Subject.name_key, Subject.id)
+        .where(member_of(session, Subject.name_key, list(keys)))
+        .order_by(Subject.id)
+    )
     for key, sid in session.execute(stmt):
         out.setdefault(key, []).append(sid)
     return out
