@@ -16,9 +16,9 @@ from xinyong.commitments import rules, service
 from xinyong.commitments.api import public_dict
 from xinyong.commitments.rules import CommitmentAction
 from xinyong.core import audit, clock
-from xinyong.core.errors import DomainError, NotFound
+from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, attachment_response, read_uploads, render
-from xinyong.core.workflow import attachments, history
+from xinyong.core.workflow import attachment, attachments, history, permitted
 from xinyong.repair.api import applicant_subject
 
 router = APIRouter(tags=["commitments"], include_in_schema=False)
@@ -105,13 +105,9 @@ def commitment_page(commitment_id: int, request: Request, session: DbSession, us
     commitment = service.get_for(session, user, commitment_id)
     if user.subject_id != commitment.subject_id:
         audit.record(session, accounts.actor_for(user), "commitment.read", "commitment", commitment.id, {})
-    actions = []
-    for action in rules.TRANSITIONS.next_actions(commitment.state):
-        try:
-            service.ensure_actor(user, commitment, action)
-            actions.append(action)
-        except DomainError:
-            continue
+    actions = permitted(
+        rules.TRANSITIONS.next_actions(commitment.state), lambda a: service.ensure_actor(user, commitment, a)
+    )
     return render(
         request,
         "commitments/detail.html",
@@ -132,9 +128,7 @@ def commitment_page(commitment_id: int, request: Request, session: DbSession, us
 @router.get("/commitments/{commitment_id}/materials/{material_id}")
 def commitment_material(commitment_id: int, material_id: int, session: DbSession, user: CurrentUser) -> Any:
     commitment = service.get_for(session, user, commitment_id)
-    found = next((m for m in attachments(session, service.WORKFLOW, commitment.id) if m.id == material_id), None)
-    if found is None:
-        raise NotFound("材料不存在", code="material_not_found")
+    found = attachment(session, service.WORKFLOW, commitment.id, material_id)
     if user.subject_id != commitment.subject_id:
         audit.record(session, accounts.actor_for(user), "commitment.material_read", "commitment", commitment.id, {})
     return attachment_response(found)

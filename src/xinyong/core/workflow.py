@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from xinyong.core import audit, clock
 from xinyong.core.audit import Actor
 from xinyong.core.db import Base, BigIntPK, JSONType, UTCDateTime
-from xinyong.core.errors import Conflict, DomainError
+from xinyong.core.errors import Conflict, DomainError, NotFound
 from xinyong.core.models import IdMixin
 
 S = TypeVar("S", bound=StrEnum)
@@ -205,3 +205,27 @@ def attach(session: Session, workflow: str, case_id: int, upload: Upload, actor:
 def attachments(session: Session, workflow: str, case_id: int) -> list[Attachment]:
     stmt = select(Attachment).where(Attachment.workflow == workflow, Attachment.case_id == case_id)
     return list(session.scalars(stmt.order_by(Attachment.id)))
+
+
+def attachment(session: Session, workflow: str, case_id: int, attachment_id: int) -> Attachment:
+    """One material of one case (only its row is read, not every material of the case)."""
+    found = session.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.workflow == workflow, Attachment.case_id == case_id
+        )
+    )
+    if found is None:
+        raise NotFound("材料不存在", code="material_not_found")
+    return found
+
+
+def permitted(actions: list[A], ensure: Any) -> list[A]:
+    """The next actions `ensure(action)` lets the current user take (it raises DomainError otherwise)."""
+    allowed = []
+    for action in actions:
+        try:
+            ensure(action)
+        except DomainError:
+            continue
+        allowed.append(action)
+    return allowed

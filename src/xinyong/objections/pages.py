@@ -16,7 +16,7 @@ from xinyong.catalog.service import get_catalog
 from xinyong.core import audit, clock
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.web import DbSession, attachment_response, read_uploads, render
-from xinyong.core.workflow import attachments, history
+from xinyong.core.workflow import attachment, attachments, history, permitted
 from xinyong.objections import rules, service
 from xinyong.objections.rules import ObjectionAction
 from xinyong.repair.api import applicant_subject
@@ -98,13 +98,9 @@ def objection_page(objection_id: int, request: Request, session: DbSession, user
     if user.subject_id != objection.subject_id:
         audit.record(session, accounts.actor_for(user), "objection.read", "objection", objection.id, {})
     record = session.get(CreditRecord, objection.record_id)
-    actions = []
-    for action in rules.TRANSITIONS.next_actions(objection.state):
-        try:
-            service.ensure_actor(user, objection, action)
-            actions.append(action)
-        except DomainError:
-            continue
+    actions = permitted(
+        rules.TRANSITIONS.next_actions(objection.state), lambda a: service.ensure_actor(user, objection, a)
+    )
     return render(
         request,
         "objections/detail.html",
@@ -126,9 +122,7 @@ def objection_page(objection_id: int, request: Request, session: DbSession, user
 @router.get("/objections/{objection_id}/materials/{material_id}")
 def objection_material(objection_id: int, material_id: int, session: DbSession, user: CurrentUser) -> Any:
     objection = service.get_for(session, user, objection_id)
-    found = next((m for m in attachments(session, service.WORKFLOW, objection.id) if m.id == material_id), None)
-    if found is None:
-        raise NotFound("材料不存在", code="material_not_found")
+    found = attachment(session, service.WORKFLOW, objection.id, material_id)
     if user.subject_id != objection.subject_id:
         audit.record(session, accounts.actor_for(user), "objection.material_read", "objection", objection.id, {})
     return attachment_response(found)

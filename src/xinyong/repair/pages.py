@@ -13,9 +13,9 @@ from xinyong.accounts.deps import CurrentUser
 from xinyong.accounts.models import Department, User
 from xinyong.archive.models import CreditRecord, Subject
 from xinyong.core import audit, clock
-from xinyong.core.errors import DomainError, NotFound
+from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, attachment_response, read_uploads, render
-from xinyong.core.workflow import attachments, history
+from xinyong.core.workflow import attachment, attachments, history, permitted
 from xinyong.repair import rules, service
 from xinyong.repair.api import applicant_subject
 from xinyong.repair.rules import RepairAction, RepairState
@@ -121,13 +121,7 @@ def submit_repair(
 def repair_page(application_id: int, request: Request, session: DbSession, user: CurrentUser) -> Any:
     app = service.get_for(session, user, application_id)
     _audit_read(session, user, app.subject_id, "repair.read", app.id)
-    actions = []
-    for action in rules.TRANSITIONS.next_actions(app.state):
-        try:
-            service.ensure_reviewer(user, app, action)
-            actions.append(action)
-        except DomainError:
-            continue
+    actions = permitted(rules.TRANSITIONS.next_actions(app.state), lambda a: service.ensure_reviewer(user, app, a))
     return render(
         request,
         "repair/detail.html",
@@ -148,9 +142,7 @@ def repair_page(application_id: int, request: Request, session: DbSession, user:
 @router.get("/repairs/{application_id}/materials/{material_id}")
 def repair_material(application_id: int, material_id: int, session: DbSession, user: CurrentUser) -> Any:
     app = service.get_for(session, user, application_id)
-    found = next((m for m in attachments(session, service.WORKFLOW, app.id) if m.id == material_id), None)
-    if found is None:
-        raise NotFound("材料不存在", code="material_not_found")
+    found = attachment(session, service.WORKFLOW, app.id, material_id)
     _audit_read(session, user, app.subject_id, "repair.material_read", app.id)
     return attachment_response(found)
 
