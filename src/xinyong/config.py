@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     audit_seal_interval: float = 2.0  # seconds between audit sealing rounds; 0 = no scheduler in the web process
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
+    # files this large are read, validated and prepared in a second process (collection.pipeline); -1: never
+    ingest_worker_min_bytes: int = 4 << 20
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> Settings:

@@ -65,10 +65,11 @@ def _run(path: Path, url: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _kill_after(path: Path, url: str, seconds: float, rows: int = 0) -> int:
+def _kill_after(path: Path, url: str, seconds: float, rows: int = 0, reader_process: bool = False) -> int:
     """SIGKILL the ingest after `seconds` from outside, or (rows > 0) from inside once that many rows are stored
-    in the open transaction — the latter lands mid-batch whatever the machine's speed."""
-    env = os.environ | {"XINYONG_DATABASE_URL": url}
+    in the open transaction — the latter lands mid-batch whatever the machine's speed. With `reader_process` the
+    file is read in a second process (collection.pipeline), as large files are."""
+    env = os.environ | {"XINYONG_DATABASE_URL": url, "XINYONG_INGEST_WORKER_MIN_BYTES": "0" if reader_process else "-1"}
     if rows:
         env[FAULT_KILL_ENV] = str(rows)
     proc = subprocess.Popen(
@@ -126,11 +127,16 @@ def test_sigkill_at_any_moment_then_rerun_equals_one_clean_run(session, clean_db
     session.rollback()
     seed_departments(session)
     session.commit()
-    kills = [(duration * 0.25, 0), (60, 2000), (60, 7000), (60, ROWS)]  # the last: all stored, not committed
-    for seconds, rows in kills:
-        assert _kill_after(path, clean_db, seconds, rows) == -signal.SIGKILL
+    # the last two: all stored, not committed; each way of reading the file is killed mid-batch
+    kills = [(duration * 0.25, 0, False), (60, 2000, True), (60, 7000, False), (60, ROWS, False), (60, ROWS, True)]
+    for seconds, rows, reader_process in kills:
+        assert _kill_after(path, clean_db, seconds, rows, reader_process) == -signal.SIGKILL
         left = _state(session)
-        assert left["batches"] == [] and left["records"] == [] and left["subjects"] == [], (seconds, rows)
+        assert left["batches"] == [] and left["records"] == [] and left["subjects"] == [], (
+            seconds,
+            rows,
+            reader_process,
+        )
     rerun = _run(path, clean_db)
     assert {k: rerun[k] for k in ("rows", "accepted", "rejected", "duplicates")} == {
         k: clean[k] for k in ("rows", "accepted", "rejected", "duplicates")

@@ -185,7 +185,7 @@ def _create_subjects(
                 else SubjectKind.NATURAL_PERSON.value,
                 "name": name,
                 "name_key": archive.name_key(name),
-                "name_initials": archive.name_initials(name),
+                "name_initials": r.get("_initials") or archive.name_initials(name),
                 "uscc": uscc,
                 "district_code": district_of(uscc) or (code[:6] if scheme == "resident_id" else None),
                 "status": "active",

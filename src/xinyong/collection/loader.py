@@ -63,6 +63,76 @@ def _json_text(payload: dict[str, Any]) -> JsonText | dict[str, Any]:
         return payload
 
 
+Staged = tuple[ValidatedRow, dict[str, Any] | None]  # a validated row and, if it is good, its prepared form
+
+
+class RowPreparer:
+    """What a good row becomes before it meets the database: payload, natural key and content hashes, the link
+    input. A pure function of the row, the class and the submitting department, so it can run in the reading
+    process (collection.pipeline) while this one stores the previous chunk."""
+
+    def __init__(self, cls: InfoClass, department_code: str, *, names: bool = False) -> None:
+        # per-row attribute reads of pydantic models add up over a million rows: read them once
+        spec = cls.subject
+        self._subject_fields = (spec.uscc, spec.id_no, spec.category, spec.id_type, spec.name)
+        self._legacy = tuple(spec.legacy)
+        self._natural_key = tuple(cls.natural_key)
+        self._key_prefix = f"{cls.code}|{department_code}"
+        # the fields whose values may be dates or decimals (the rest are text, codes or lists of codes)
+        self._converted = [
+            f.name
+            for f in cls.fields
+            if f.type in ("date", "decimal", "integer") or (f.derive or "").startswith(("field.", "const."))
+        ]
+        # pinyin initials cost ~15 µs a name: worth computing ahead only where another process does it
+        self._names = names
+
+    def stage(self, rows: list[ValidatedRow]) -> list[Staged]:
+        return [(r, None if r.errors else self.prepare(r)) for r in rows]
+
+    def prepare(self, row: ValidatedRow) -> dict[str, Any]:
+        values = row.values
+        payload = values.copy()
+        for name in self._converted:
+            value = payload.get(name)
+            if value is not None:
+                payload[name] = _jsonable(value)
+        for name, meaning in row.placeholders.items():
+            payload.setdefault(name, meaning)
+        uscc_f, id_no_f, category_f, id_type_f, name_f = self._subject_fields
+        uscc = values.get(uscc_f) if uscc_f else None
+        id_no = values.get(id_no_f) if id_no_f else None
+        category = values.get(category_f) if category_f else None
+        id_type = values.get(id_type_f) if id_type_f else None
+        is_rid = bool(id_no) and category == "natural_person" and id_type in (None, "resident_id") and not uscc
+        subject_name = values.get(name_f)
+        link_input = {
+            "uscc": uscc,
+            "id_no": id_no,
+            "_rid": is_rid,
+            "subject_category": category,
+            "subject_name": subject_name,
+        }
+        if self._names and subject_name and (uscc or is_rid):  # the rows that may create a subject
+            link_input["_initials"] = archive.name_initials(subject_name)
+        for legacy in self._legacy:
+            if values.get(legacy):
+                link_input[legacy] = values[legacy]
+        parts = [self._key_prefix, *[str(payload.get(k) or "") for k in self._natural_key]]
+        if not uscc and not id_no:
+            parts.append(archive.name_key(str(subject_name or "")))
+        natural_key = "|".join(parts)
+        return {
+            "row": row,
+            "values": values,
+            "payload": payload,
+            "link_input": link_input,
+            "natural_key": natural_key[:300],
+            "key_hash": hashlib.sha256(natural_key.encode()).hexdigest(),
+            "content_hash": content_hash(payload),
+        }
+
+
 class ChunkLoader:
     """Stores chunks of validated rows. Records stored by earlier chunks of the same batch are visible to later
     ones (same transaction), so repeats across a file are found by the database, not held in memory."""
@@ -82,30 +152,20 @@ class ChunkLoader:
         status_list = catalog.code_lists.get("record_status")
         self.ending = {v.code for v in status_list.values if v.ends_record} if status_list else set()
         self._judged: dict[tuple[Any, ...], publicity_rules.Judgement] = {}
-        # per-row attribute reads of pydantic models and ORM instances add up over a million rows: read them once
-        spec = cls.subject
-        self._subject_fields = (spec.uscc, spec.id_no, spec.category, spec.id_type, spec.name)
-        self._legacy = tuple(spec.legacy)
-        self._natural_key = tuple(cls.natural_key)
+        # per-row attribute reads of ORM instances add up over a million rows: read them once
         self._class_code, self._department_id, self._batch_id = cls.code, department.id, batch.id
-        self._key_prefix = f"{cls.code}|{department.code}"
-        # the fields whose values may be dates or decimals (the rest are text, codes or lists of codes)
-        self._converted = [
-            f.name
-            for f in cls.fields
-            if f.type in ("date", "decimal", "integer") or (f.derive or "").startswith(("field.", "const."))
-        ]
+        self.preparer = RowPreparer(cls, department.code)
         self._pg = session is not None and session.get_bind().dialect.name == "postgresql"
         self._dated = sorted(
             {"decision_date", "established_on"}
             | {f.name for f in cls.fields if f.type == "date" or (f.derive or "").startswith("field.")}
         )
 
-    def load(self, rows: list[ValidatedRow]) -> None:
-        self.summary.rows += len(rows)
-        bad = [r for r in rows if r.errors]
-        good = [r for r in rows if not r.errors]
-        self._reject(bad)
+    def load(self, staged: list[Staged]) -> None:
+        """Store one chunk: rows as validated, each good one with its prepared form (RowPreparer.stage)."""
+        self.summary.rows += len(staged)
+        self._reject([r for r, p in staged if p is None])
+        good = [p for _, p in staged if p is not None]
         if good:
             self._store(good)
 
@@ -129,8 +189,7 @@ class ChunkLoader:
                 ],
             )
 
-    def _store(self, rows: list[ValidatedRow]) -> None:
-        prepared = [self._prepare(r) for r in rows]
+    def _store(self, prepared: list[dict[str, Any]]) -> None:
         links = link_rows(self.session, [p["link_input"] for p in prepared], self.now, self.batch.id)
         existing, seen = self._versions({p["key_hash"] for p in prepared})
         pending: dict[str, dict[str, Any]] = {}
@@ -188,45 +247,6 @@ class ChunkLoader:
                 )
         if self.cls.code == "registration":
             self._register(prepared, links)
-
-    def _prepare(self, row: ValidatedRow) -> dict[str, Any]:
-        values = row.values
-        payload = values.copy()
-        for name in self._converted:
-            value = payload.get(name)
-            if value is not None:
-                payload[name] = _jsonable(value)
-        for name, meaning in row.placeholders.items():
-            payload.setdefault(name, meaning)
-        uscc_f, id_no_f, category_f, id_type_f, name_f = self._subject_fields
-        uscc = values.get(uscc_f) if uscc_f else None
-        id_no = values.get(id_no_f) if id_no_f else None
-        category = values.get(category_f) if category_f else None
-        id_type = values.get(id_type_f) if id_type_f else None
-        is_rid = bool(id_no) and category == "natural_person" and id_type in (None, "resident_id") and not uscc
-        link_input = {
-            "uscc": uscc,
-            "id_no": id_no,
-            "_rid": is_rid,
-            "subject_category": category,
-            "subject_name": values.get(name_f),
-        }
-        for legacy in self._legacy:
-            if values.get(legacy):
-                link_input[legacy] = values[legacy]
-        parts = [self._key_prefix, *[str(payload.get(k) or "") for k in self._natural_key]]
-        if not uscc and not id_no:
-            parts.append(archive.name_key(str(values.get(name_f) or "")))
-        natural_key = "|".join(parts)
-        return {
-            "row": row,
-            "values": values,
-            "payload": payload,
-            "link_input": link_input,
-            "natural_key": natural_key[:300],
-            "key_hash": hashlib.sha256(natural_key.encode()).hexdigest(),
-            "content_hash": content_hash(payload),
-        }
 
     def _record(self, p: dict[str, Any], link: Link, current: dict[str, Any] | None) -> dict[str, Any]:
         values = p["values"]

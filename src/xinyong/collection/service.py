@@ -13,10 +13,9 @@ import os
 import shutil
 import signal
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,6 +27,7 @@ from xinyong.archive import service as archive
 from xinyong.archive import versions
 from xinyong.archive.models import CreditRecord, LinkMethod, Subject
 from xinyong.catalog.service import Catalog, get_catalog
+from xinyong.collection import pipeline
 from xinyong.collection.loader import ChunkLoader
 from xinyong.collection.models import Batch, BatchState, LinkReview, Rejection
 from xinyong.collection.readers import open_rows
@@ -73,14 +73,6 @@ def sha256_of(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _header_matcher(catalog: Catalog, info_class: str) -> Callable[[list[str]], bool]:
-    def is_header(cells: list[str]) -> bool:
-        known = sum(1 for c in cells if catalog.field_for_header(info_class, c))
-        return known >= 2 and known * 2 >= len(cells)
-
-    return is_header
-
-
 def ingest_file(
     session: Session,
     path: Path,
@@ -98,7 +90,7 @@ def ingest_file(
     catalog = catalog or get_catalog()
     cls = catalog.get(info_class)
     digest, size = sha256_of(path)
-    source = open_rows(path, _header_matcher(catalog, info_class))
+    source = open_rows(path, pipeline.header_matcher(catalog, info_class))
     try:
         validator = RowValidator(catalog, cls, source.header, clock.today(), (department.name, department.uscc))
         if validator.missing_columns:
@@ -142,12 +134,17 @@ def ingest_file(
         )
         loader = ChunkLoader(session, catalog, cls, department, batch, summary, now)
         kill_after = int(os.environ.get(FAULT_KILL_ENV, "0") or 0)
-        for chunk in _chunks(source.rows, CHUNK_ROWS):
-            loader.load([validator.validate(n, cells) for n, cells in chunk])
-            if progress:
-                progress(summary.rows)
-            if kill_after and summary.rows >= kill_after:
-                os.kill(os.getpid(), signal.SIGKILL)  # fault injection for the kill-safety test
+        worker = pipeline.uses_worker(size, catalog)
+        batch.details = batch.details | {"reader_process": worker}
+        with pipeline.staged_chunks(
+            path, source, validator, department_code=department.code, size=CHUNK_ROWS, worker=worker
+        ) as staged_chunks:
+            for staged in staged_chunks:
+                loader.load(staged)
+                if progress:
+                    progress(summary.rows)
+                if kill_after and summary.rows >= kill_after:
+                    os.kill(os.getpid(), signal.SIGKILL)  # fault injection for the kill-safety test
     finally:
         source.close()
     for key in ("rows", "accepted", "new_versions", "duplicates", "withdrawn", "rejected"):
@@ -183,12 +180,6 @@ def _after_load(target: str) -> Callable[[Session, Batch, Actor], dict[str, int]
 
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-
-
-def _chunks(rows: Iterable[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:
-    it = iter(rows)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def uploads_dir() -> Path:
