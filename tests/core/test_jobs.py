@@ -58,6 +58,21 @@ def test_scheduler_registers_every_job_on_its_trigger(clean_db):
     assert build_scheduler(make_sessionmaker(get_engine(clean_db)), seal_interval=0).get_job("seal_audit") is None
 
 
+def test_only_the_seal_jobs_skipped_runs_are_kept_out_of_the_log(clean_db, caplog):
+    import logging
+
+    from xinyong.scheduler import build_scheduler
+
+    scheduler = build_scheduler(make_sessionmaker(get_engine(clean_db)), seal_interval=2)
+    logger = logging.getLogger("apscheduler.scheduler")
+    message = 'Execution of job "%s" skipped: maximum number of running instances reached (%d)'
+    with caplog.at_level(logging.WARNING, logger="apscheduler.scheduler"):
+        for job_id in ("seal_audit", "deliver_webhooks"):
+            logger.warning(message, scheduler.get_job(job_id), 1)
+    assert [r.args[0].id for r in caplog.records] == ["deliver_webhooks"]
+    assert "seal_audit" in str(scheduler.get_job("seal_audit"))  # named, not "_guarded.<locals>.run"
+
+
 def test_overdue_reminders_are_sent_once_per_case_and_deadline(session, clean_db, tmp_path):
     from sqlalchemy import func, select
 
