@@ -29,11 +29,11 @@ def health(session: DbSession) -> dict[str, Any]:
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
 )
-def list_subjects(request: Request, q: str = Query(min_length=1, max_length=100)) -> Response:
+async def list_subjects(request: Request, q: str = Query(min_length=1, max_length=100)) -> Response:
     # The tiers of archive.search_subjects on one of publicity.fast's kept connections, shaped as views.search_view
-    # shapes them (tests/publicity/test_fast_subject.py checks they agree).
+    # shapes them (tests/publicity/test_fast_subject.py checks they agree); `async def`: see fast.answer.
     engine = get_engine(request.app.state.settings.database_url)
-    return Response(fast.search_json(engine, q), media_type="application/json")
+    return Response(await fast.answer(engine, lambda: fast.search_json(engine, q)), media_type="application/json")
 
 
 @router.get(
@@ -42,11 +42,13 @@ def list_subjects(request: Request, q: str = Query(min_length=1, max_length=100)
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
 )
-def get_subject(key: str, request: Request) -> Response:
+async def get_subject(key: str, request: Request) -> Response:
     # Anonymous callers only, so always the public view, built by publicity.fast in one round trip with the same
-    # masking and serialiser as views.subject_view (tests/publicity/test_fast_subject.py checks they agree).
+    # masking as views.subject_view (tests/publicity/test_fast_subject.py checks they agree); `async def`: see
+    # fast.answer.
     engine = get_engine(request.app.state.settings.database_url)
-    return Response(fast.public_subject_json(engine, key), media_type="application/json")
+    body = await fast.answer(engine, lambda: fast.public_subject_json(engine, key))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/records", summary="双公示信息（公示期内的行政许可、行政处罚）")
