@@ -7,7 +7,6 @@ import json
 import random
 from datetime import date, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, text
@@ -24,7 +23,7 @@ from xinyong.archive.identifiers import (
 from xinyong.archive.models import Subject
 from xinyong.catalog.service import get_catalog
 from xinyong.collection import validate as validate_module
-from xinyong.collection.loader import ChunkLoader
+from xinyong.collection.loader import RowPreparer
 from xinyong.collection.validate import RowValidator, _is_canonical_uscc
 from xinyong.core import clock
 from xinyong.core.bulk import insert_rows
@@ -106,15 +105,7 @@ def test_memoised_judgement_equals_judge():
     rng = random.Random(3)
     for code, dept in (("admin_penalty", "scjgj"), ("admin_penalty", "fgw"), ("admin_license", "scjgj")):
         cls = catalog.get(code)
-        loader = ChunkLoader(
-            None,  # type: ignore[arg-type]
-            catalog,
-            cls,
-            SimpleNamespace(id=1, code=dept),  # type: ignore[arg-type]
-            SimpleNamespace(id=1),  # type: ignore[arg-type]
-            None,  # type: ignore[arg-type]
-            clock.now(),
-        )
+        preparer = RowPreparer(cls, dept)
         for _ in range(400):
             start = date(2019, 1, 1) + timedelta(days=rng.randrange(0, 3000))
             values = {
@@ -126,7 +117,7 @@ def test_memoised_judgement_equals_judge():
                 "valid_to": rng.choice([None, date(2099, 12, 31), start + timedelta(days=400)]),
             }
             values = {k: v for k, v in values.items() if v not in (None, [])}
-            assert loader._judge(values) == publicity_rules.judge(code, values, dept), values
+            assert preparer.judge(values) == publicity_rules.judge(code, values, dept), values
 
 
 def _subject_rows(n: int, **extra) -> list[dict]:

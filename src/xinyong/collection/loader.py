@@ -86,6 +86,12 @@ class RowPreparer:
         ]
         # pinyin initials cost ~15 µs a name: worth computing ahead only where another process does it
         self._names = names
+        self._class_code, self._department_code = cls.code, department_code
+        self._judged: dict[tuple[Any, ...], publicity_rules.Judgement] = {}
+        self._dated = sorted(
+            {"decision_date", "established_on"}
+            | {f.name for f in cls.fields if f.type == "date" or (f.derive or "").startswith("field.")}
+        )
 
     def stage(self, rows: list[ValidatedRow]) -> list[Staged]:
         return [(r, None if r.errors else self.prepare(r)) for r in rows]
@@ -122,15 +128,38 @@ class RowPreparer:
         if not uscc and not id_no:
             parts.append(archive.name_key(str(subject_name or "")))
         natural_key = "|".join(parts)
+        decision = values.get("decision_date") or values.get("established_on")
         return {
             "row": row,
             "values": values,
             "payload": payload,
+            "payload_json": _json_text(payload),
             "link_input": link_input,
             "natural_key": natural_key[:300],
             "key_hash": hashlib.sha256(natural_key.encode()).hexdigest(),
             "content_hash": content_hash(payload),
+            "decision": decision,
+            "window": self.judge(values) if decision else None,
         }
+
+    def judge(self, values: dict[str, Any]) -> publicity_rules.Judgement:
+        """`publicity_rules.judge`, memoised on what it reads: the categories, the fine, a submitted severity and
+        the dates (decision date and the "until" fields: date fields, or fields derived by copying one). A batch
+        has few distinct combinations; tests/collection/test_fast_paths.py compares it with `judge`."""
+        categories = values.get("penalty_category")
+        key = (
+            tuple(categories) if isinstance(categories, list) else categories,
+            values.get("fine_amount"),
+            values.get("severity"),
+            tuple(map(values.get, self._dated)),
+        )
+        window = self._judged.get(key)
+        if window is None:
+            window = publicity_rules.judge(self._class_code, values, self._department_code)
+            if len(self._judged) >= JUDGE_MEMO_LIMIT:
+                self._judged.clear()
+            self._judged[key] = window
+        return window
 
 
 class ChunkLoader:
@@ -151,15 +180,10 @@ class ChunkLoader:
         self.department, self.batch, self.summary, self.now = department, batch, summary, now
         status_list = catalog.code_lists.get("record_status")
         self.ending = {v.code for v in status_list.values if v.ends_record} if status_list else set()
-        self._judged: dict[tuple[Any, ...], publicity_rules.Judgement] = {}
         # per-row attribute reads of ORM instances add up over a million rows: read them once
         self._class_code, self._department_id, self._batch_id = cls.code, department.id, batch.id
         self.preparer = RowPreparer(cls, department.code)
         self._pg = session is not None and session.get_bind().dialect.name == "postgresql"
-        self._dated = sorted(
-            {"decision_date", "established_on"}
-            | {f.name for f in cls.fields if f.type == "date" or (f.derive or "").startswith("field.")}
-        )
 
     def load(self, staged: list[Staged]) -> None:
         """Store one chunk: rows as validated, each good one with its prepared form (RowPreparer.stage)."""
@@ -251,8 +275,8 @@ class ChunkLoader:
     def _record(self, p: dict[str, Any], link: Link, current: dict[str, Any] | None) -> dict[str, Any]:
         values = p["values"]
         ended = values.get("status") in self.ending
-        decision = values.get("decision_date") or values.get("established_on")
-        window = self._judge(values) if decision else None
+        decision = p["decision"]
+        window = p["window"]
         method = link.method
         return {
             "info_class": self._class_code,
@@ -277,28 +301,9 @@ class ChunkLoader:
             "disputed": bool(current and current.get("disputed")),  # an open objection follows the record
             "batch_id": self._batch_id,
             "source_row": p["row"].number,
-            "payload": _json_text(p["payload"]) if self._pg else p["payload"],
+            "payload": p["payload_json"] if self._pg else p["payload"],
             "created_at": self.now,
         }
-
-    def _judge(self, values: dict[str, Any]) -> publicity_rules.Judgement:
-        """`publicity_rules.judge`, memoised on what it reads: the categories, the fine, a submitted severity and
-        the dates (decision date and the "until" fields: date fields, or fields derived by copying one). A batch
-        has few distinct combinations; tests/collection/test_fast_paths.py compares it with `judge`."""
-        categories = values.get("penalty_category")
-        key = (
-            tuple(categories) if isinstance(categories, list) else categories,
-            values.get("fine_amount"),
-            values.get("severity"),
-            tuple(map(values.get, self._dated)),
-        )
-        window = self._judged.get(key)
-        if window is None:
-            window = publicity_rules.judge(self.cls.code, values, self.department.code)
-            if len(self._judged) >= JUDGE_MEMO_LIMIT:
-                self._judged.clear()
-            self._judged[key] = window
-        return window
 
     def _versions(self, key_hashes: set[str]) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
         """The current version of each key, and the content hashes of all its stored versions."""
