@@ -16,7 +16,8 @@ from xinyong import __version__
 from xinyong.api import mount_routers
 from xinyong.config import Settings, get_settings
 from xinyong.core.db import get_engine, make_sessionmaker
-from xinyong.core.errors import DomainError, NotAuthenticated
+from xinyong.core.errors import DomainError, NotAuthenticated, TooManyRequests
+from xinyong.core.ratelimit import SlidingWindow
 from xinyong.core.web import package_dir, render
 
 HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法", 500: "系统内部错误，请稍后再试"}
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="公共信用信息归集、查询、核查与服务接口。",
     )
     app.state.settings = settings
+    app.state.report_limit = SlidingWindow(settings.public_reports_per_hour, 3600)
     app.state.sessionmaker = make_sessionmaker(get_engine(settings.database_url))
     app.add_middleware(
         SessionMiddleware,
@@ -71,10 +73,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             body = {"error": exc.code, "message": exc.message}
             if exc.details is not None:
                 body["details"] = exc.details
-            return JSONResponse(body, status_code=exc.status_code)
-        if isinstance(exc, NotAuthenticated):
+            response: Response = JSONResponse(body, status_code=exc.status_code)
+        elif isinstance(exc, NotAuthenticated):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return render(request, "error.html", status_code=exc.status_code, message=exc.message)
+        else:
+            response = render(request, "error.html", status_code=exc.status_code, message=exc.message)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

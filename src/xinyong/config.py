@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = 65536
     # files this large are read, validated and prepared in a second process (collection.pipeline); -1: never
     ingest_worker_min_bytes: int = 4 << 20
+    # anonymous public-report downloads per client address per hour, per web worker (core.ratelimit); 0: no limit
+    public_reports_per_hour: int = 30
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> Settings:

@@ -232,6 +232,30 @@ def test_download_is_audited_and_the_code_verifies_until_revoked(session, client
     assert revoked.status_code == 200 and "已作废" in revoked.text and "真实有效" not in revoked.text
 
 
+def test_anonymous_downloads_are_limited_per_client_and_refusals_register_nothing(session, app, reports, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from xinyong.core.ratelimit import SlidingWindow
+
+    _load(session, tmp_path)
+    firm, _ = _subjects(session)
+    make_user(session, "clerk", role="credit_office")
+    session.commit()
+    app.state.report_limit = SlidingWindow(2, 3600)
+    url = f"/subjects/{firm.id}/report.pdf"
+    with TestClient(app) as client:
+        assert [client.get(url).status_code for _ in range(2)] == [200, 200]
+        refused = client.get(url)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 3500
+        assert "信用报告下载过于频繁" in refused.text and "登录后下载不受此限制" in refused.text
+        as_json = client.get(url, headers={"Accept": "application/json"})
+        assert as_json.status_code == 429 and as_json.json()["error"] == "too_many_requests"
+        session.rollback()
+        assert len(session.scalars(select(reports.models.CreditReport)).all()) == 2
+        client.post("/login", data={"username": "clerk", "password": PASSWORD})
+        assert client.get(url).status_code == 200  # signed in: accountable, not limited
+
+
 def test_verify_page_of_a_persons_self_report_shows_neither_full_name_nor_id(session, client, reports, tmp_path):
     _load(session, tmp_path)
     _, person = _subjects(session)

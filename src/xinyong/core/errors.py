@@ -31,3 +31,13 @@ class PermissionDenied(DomainError):
 
 class NotAuthenticated(DomainError):
     status_code = 401
+
+
+class TooManyRequests(DomainError):
+    """Refused for now; `retry_after` (seconds) goes out as the Retry-After header."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, code: str = "too_many_requests", retry_after: int = 60) -> None:
+        super().__init__(message, code=code, details={"retry_after": retry_after})
+        self.retry_after = retry_after

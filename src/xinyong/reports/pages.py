@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -12,7 +13,7 @@ from xinyong.accounts.models import Role, User
 from xinyong.archive import service as archive
 from xinyong.archive.models import Subject
 from xinyong.core.audit import Actor
-from xinyong.core.errors import NotAuthenticated, PermissionDenied
+from xinyong.core.errors import NotAuthenticated, PermissionDenied, TooManyRequests
 from xinyong.core.web import DbSession, content_disposition, render
 from xinyong.reports import service
 from xinyong.reports.models import ReportKind
@@ -21,6 +22,10 @@ router = APIRouter(tags=["reports"])
 
 # The verification code travels in the URL: keep it out of Referer headers, caches and search engines.
 PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds} 秒" if seconds < 60 else f"{math.ceil(seconds / 60)} 分钟"
 
 
 def _actor(user: User | None) -> Actor:
@@ -71,6 +76,12 @@ def download_report(
     subject = archive.subject_by_key(session, subject_id)
     if kind == ReportKind.SELF:
         _may_have_self_report(user, subject)
+    if user is None:  # each one is rendered and registered: an anonymous client gets a fair share (core.ratelimit)
+        wait = request.app.state.report_limit.hit(request.client.host if request.client else "")
+        if wait:
+            raise TooManyRequests(
+                f"信用报告下载过于频繁，请 {_minutes(wait)} 后再试；登录后下载不受此限制", retry_after=wait
+            )
     issued = service.issue(
         session, subject, ReportKind(kind), _actor(user), base_url=request.app.state.settings.base_url
     )
