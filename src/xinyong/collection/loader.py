@@ -182,7 +182,6 @@ class ChunkLoader:
         self.ending = {v.code for v in status_list.values if v.ends_record} if status_list else set()
         # per-row attribute reads of ORM instances add up over a million rows: read them once
         self._class_code, self._department_id, self._batch_id = cls.code, department.id, batch.id
-        self.preparer = RowPreparer(cls, department.code)
         self._pg = session is not None and session.get_bind().dialect.name == "postgresql"
 
     def load(self, staged: list[Staged]) -> None:

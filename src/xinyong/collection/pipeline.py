@@ -1,9 +1,9 @@
 """Reading, validating and preparing a file's rows, in a second process for large files.
 
-That work is a pure function of the file, the catalogue, the submitting department and the day, and it is about
-half of an ingest's CPU time; linking and storing need the batch's transaction. On 2 cores the reading process
-stages chunk N+1 while this one stores chunk N (and the database server works in the gaps). Small files stay in
-one process: starting a second one costs about a second.
+That work is a pure function of the file, the catalogue, the submitting department and the day, and about a
+third of an ingest's time in one process; linking and storing need the batch's transaction. On 2 cores the
+reading process stages chunk N+1 while this one stores chunk N (and the database server works in the gaps). Small
+files stay in one process: starting a second one costs about a second.
 
 The two processes share only a pipe. The reader blocks when the pipe is full, so at most a chunk or two is in
 flight and memory stays flat. If this process is killed, the reader's next write fails (nobody else holds the
