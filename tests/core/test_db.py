@@ -80,3 +80,30 @@ def test_migrations_and_models_do_not_drift(clean_db):
     with get_engine(clean_db).connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         assert compare_metadata(context, load_models().metadata) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://xinyong@127.0.0.1:1/connect_timeout_default", 5),
+        ("postgresql://xinyong@127.0.0.1:1/connect_timeout_own?connect_timeout=2", "2"),
+    ],
+)
+def test_postgresql_connections_are_bounded_in_time_unless_the_url_says_otherwise(url, expected):
+    """The public hot paths connect on the event loop: an unreachable server must fail fast (core.db)."""
+    from sqlalchemy import event
+
+    engine = get_engine(url)
+    seen: dict = {}
+
+    class Stop(Exception):
+        pass
+
+    @event.listens_for(engine, "do_connect")
+    def capture(dialect, record, cargs, cparams):
+        seen.update(cparams)
+        raise Stop  # no server needed: only what would be sent
+
+    with pytest.raises(Stop):
+        engine.raw_connection()
+    assert seen["connect_timeout"] == expected

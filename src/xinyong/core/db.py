@@ -61,6 +61,9 @@ def _sqlite_module() -> Any:
     return sqlite3
 
 
+CONNECT_TIMEOUT_S = 5
+
+
 @cache
 def get_engine(url: str | None = None) -> Engine:
     """One engine per URL per process."""
@@ -79,7 +82,10 @@ def get_engine(url: str | None = None) -> Engine:
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
     # No pre-ping (a round trip per request); stale connections are recycled and retried by the pool instead.
-    return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=20)
+    # A bounded connect: the public hot paths connect on the event loop (publicity.fast.answer), and an unreachable
+    # server must fail a request in seconds, not hold a worker for the OS's TCP timeout. The URL's own setting wins.
+    connect = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=20, connect_args=connect)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
