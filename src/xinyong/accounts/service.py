@@ -44,6 +44,17 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def case_scope(model: Any, user: User) -> Any:
+    """The cases of a statutory workflow (`model`: a repair application, an objection, a commitment; each with
+    subject_id and department_id) that a user may see: a subject its own, a unit those it handles, the credit office
+    all. An SQL condition, so one rule serves both a list and the check on a single case."""
+    if user.role == Role.SUBJECT:
+        return model.subject_id == (user.subject_id or -1)
+    if user.role == Role.DEPARTMENT:
+        return model.department_id == (user.department_id or -1)
+    return model.id.is_not(None)
+
+
 def actor_for(user: User) -> Actor:
     return Actor(f"user:{user.id}", user.display_name)
 

@@ -16,7 +16,7 @@ from xinyong.commitments.models import Commitment
 from xinyong.commitments.rules import CommitmentAction
 from xinyong.core import audit
 from xinyong.core.web import DbSession, read_uploads
-from xinyong.core.workflow import history
+from xinyong.core.workflow import history_json
 from xinyong.publicity.masking import mask_name
 from xinyong.repair.api import applicant_subject
 
@@ -68,10 +68,7 @@ def case_dict(session: Any, c: Commitment) -> dict[str, Any]:
         "verification_note": c.verification_note,
         "breach_record_id": c.breach_record_id,
         "next_actions": [a.value for a in rules.TRANSITIONS.next_actions(c.state)],
-        "history": [
-            {"action": e.action, "to": e.to_state, "at": e.occurred_at.isoformat(), "by": e.actor_name}
-            for e in history(session, service.WORKFLOW, c.id)
-        ],
+        "history": history_json(session, service.WORKFLOW, c.id),
     }
 
 

@@ -296,11 +296,7 @@ def usable_for_repair(session: Session, subject_id: int, commitment_id: int | No
 
 
 def visible_to(user: User) -> Any:
-    if user.role == Role.SUBJECT:
-        return Commitment.subject_id == (user.subject_id or -1)
-    if user.role == Role.DEPARTMENT:
-        return Commitment.department_id == (user.department_id or -1)
-    return Commitment.id.is_not(None)
+    return accounts.case_scope(Commitment, user)
 
 
 def get_for(session: Session, user: User, commitment_id: int) -> Commitment:

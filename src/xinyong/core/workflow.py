@@ -165,6 +165,22 @@ def history(session: Session, workflow: str, case_id: int) -> list[WorkflowEvent
     return list(session.scalars(stmt.order_by(WorkflowEvent.id)))
 
 
+def history_json(session: Session, workflow: str, case_id: int, *, detailed: bool = False) -> list[dict[str, Any]]:
+    """The step log as the workflows' APIs show it; `detailed` adds the state left and the step's details."""
+    out = []
+    for e in history(session, workflow, case_id):
+        step: dict[str, Any] = {
+            "action": e.action,
+            "to": e.to_state,
+            "at": e.occurred_at.isoformat(),
+            "by": e.actor_name,
+        }
+        if detailed:
+            step |= {"from": e.from_state, "details": e.details}
+        out.append(step)
+    return out
+
+
 @dataclass(frozen=True)
 class Upload:
     """A file as received (web form or API), before it is checked and stored."""
@@ -205,6 +221,14 @@ def attach(session: Session, workflow: str, case_id: int, upload: Upload, actor:
 def attachments(session: Session, workflow: str, case_id: int) -> list[Attachment]:
     stmt = select(Attachment).where(Attachment.workflow == workflow, Attachment.case_id == case_id)
     return list(session.scalars(stmt.order_by(Attachment.id)))
+
+
+def attachments_json(session: Session, workflow: str, case_id: int) -> list[dict[str, Any]]:
+    """A case's materials as the workflows' APIs list them (no content)."""
+    return [
+        {"id": m.id, "kind": m.kind, "file_name": m.file_name, "size": m.size, "sha256": m.sha256}
+        for m in attachments(session, workflow, case_id)
+    ]
 
 
 def attachment(session: Session, workflow: str, case_id: int, attachment_id: int) -> Attachment:

@@ -12,7 +12,7 @@ from xinyong.accounts.deps import CurrentUser
 from xinyong.core import audit
 from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, read_uploads
-from xinyong.core.workflow import attachments, history
+from xinyong.core.workflow import attachments_json, history_json
 from xinyong.objections import rules, service
 from xinyong.objections.models import Objection
 from xinyong.objections.rules import ObjectionAction
@@ -44,14 +44,8 @@ def case_dict(session: Any, o: Objection, *, full: bool = True) -> dict[str, Any
             "reason": o.reason,
             "requested": o.requested,
             "reply": o.reply,
-            "materials": [
-                {"id": m.id, "kind": m.kind, "file_name": m.file_name, "size": m.size, "sha256": m.sha256}
-                for m in attachments(session, service.WORKFLOW, o.id)
-            ],
-            "history": [
-                {"action": e.action, "to": e.to_state, "at": e.occurred_at.isoformat(), "by": e.actor_name}
-                for e in history(session, service.WORKFLOW, o.id)
-            ],
+            "materials": attachments_json(session, service.WORKFLOW, o.id),
+            "history": history_json(session, service.WORKFLOW, o.id),
         }
     return body
 

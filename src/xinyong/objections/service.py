@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts
 from xinyong.accounts.models import Department, Role, User
 from xinyong.archive import versions
 from xinyong.archive.models import CreditRecord, RecordState, Subject
@@ -271,11 +272,7 @@ def decide(
 
 
 def visible_to(user: User) -> Any:
-    if user.role == Role.SUBJECT:
-        return Objection.subject_id == (user.subject_id or -1)
-    if user.role == Role.DEPARTMENT:
-        return Objection.department_id == (user.department_id or -1)
-    return Objection.id.is_not(None)
+    return accounts.case_scope(Objection, user)
 
 
 def get_for(session: Session, user: User, objection_id: int) -> Objection:

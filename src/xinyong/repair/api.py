@@ -15,7 +15,7 @@ from xinyong.archive.models import Subject
 from xinyong.core import audit
 from xinyong.core.errors import NotFound, PermissionDenied
 from xinyong.core.web import DbSession, read_uploads
-from xinyong.core.workflow import attachments, history
+from xinyong.core.workflow import attachments_json, history_json
 from xinyong.repair import rules, service
 from xinyong.repair.models import RepairApplication
 from xinyong.repair.rules import RepairAction
@@ -61,21 +61,8 @@ def case_dict(session: Any, app: RepairApplication, *, full: bool = True) -> dic
             "commitment_id": app.commitment_id,
             "unit_opinion": app.unit_opinion,
             "office_opinion": app.office_opinion,
-            "materials": [
-                {"id": m.id, "kind": m.kind, "file_name": m.file_name, "size": m.size, "sha256": m.sha256}
-                for m in attachments(session, service.WORKFLOW, app.id)
-            ],
-            "history": [
-                {
-                    "action": e.action,
-                    "from": e.from_state,
-                    "to": e.to_state,
-                    "at": e.occurred_at.isoformat(),
-                    "by": e.actor_name,
-                    "details": e.details,
-                }
-                for e in history(session, service.WORKFLOW, app.id)
-            ],
+            "materials": attachments_json(session, service.WORKFLOW, app.id),
+            "history": history_json(session, service.WORKFLOW, app.id, detailed=True),
         }
     return body
 

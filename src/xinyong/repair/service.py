@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts
 from xinyong.accounts.models import Department, Role, User
 from xinyong.archive import versions
 from xinyong.archive.models import CreditRecord, RecordState, Subject
@@ -306,21 +307,7 @@ def unit_approve(session: Session, app: RepairApplication, actor: Actor, *, opin
 
 
 def unit_refuse(session: Session, app: RepairApplication, actor: Actor, *, opinion: str) -> RepairApplication:
-    reason = _opinion(opinion, refusing=True)
-    advance(
-        session,
-        app,
-        WORKFLOW,
-        rules.TRANSITIONS,
-        RepairAction.UNIT_REFUSE,
-        actor,
-        {"opinion": reason},
-        unit_opinion=reason,
-        deadline=None,
-        decided_at=clock.now(),
-    )
-    _tell_applicant(session, app, f"认定单位不予修复：{reason}")
-    return app
+    return _refuse(session, app, actor, RepairAction.UNIT_REFUSE, "unit_opinion", "认定单位", opinion)
 
 
 def approve(session: Session, app: RepairApplication, actor: Actor, *, opinion: str = "") -> RepairApplication:
@@ -369,20 +356,34 @@ def approve(session: Session, app: RepairApplication, actor: Actor, *, opinion: 
 
 
 def refuse(session: Session, app: RepairApplication, actor: Actor, *, opinion: str) -> RepairApplication:
+    return _refuse(session, app, actor, RepairAction.REFUSE, "office_opinion", "信用办", opinion)
+
+
+def _refuse(
+    session: Session,
+    app: RepairApplication,
+    actor: Actor,
+    action: RepairAction,
+    opinion_field: str,
+    who: str,
+    opinion: str,
+) -> RepairApplication:
+    """A refusal ends the case at either level: the reason is required, kept in that level's opinion field and
+    sent to the applicant."""
     reason = _opinion(opinion, refusing=True)
     advance(
         session,
         app,
         WORKFLOW,
         rules.TRANSITIONS,
-        RepairAction.REFUSE,
+        action,
         actor,
         {"opinion": reason},
-        office_opinion=reason,
+        **{opinion_field: reason},
         deadline=None,
         decided_at=clock.now(),
     )
-    _tell_applicant(session, app, f"信用办不予修复：{reason}")
+    _tell_applicant(session, app, f"{who}不予修复：{reason}")
     return app
 
 
@@ -421,12 +422,7 @@ def _tell_applicant(session: Session, app: RepairApplication, body: str) -> None
 
 
 def visible_to(user: User) -> Any:
-    """The applications a user may see: a subject its own, a unit those it decides, the office all."""
-    if user.role == Role.SUBJECT:
-        return RepairApplication.subject_id == (user.subject_id or -1)
-    if user.role == Role.DEPARTMENT:
-        return RepairApplication.department_id == (user.department_id or -1)
-    return RepairApplication.id.is_not(None)
+    return accounts.case_scope(RepairApplication, user)
 
 
 def list_for(
