@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from portal import BARE, bench_database, build
+from portal import BARE, bench_database, build, served
 
 LUA_CHECK = r"""
 wrk.method = "POST"
@@ -129,41 +128,6 @@ def _database(args: argparse.Namespace) -> Iterator[str]:
         yield url
 
 
-@contextmanager
-def served(url: str, workers: int) -> Iterator[str]:
-    """portal.served, but keeping PYTHONPATH in front, so the same script can measure another checkout's code
-    (PYTHONPATH=/old/benchmarks:/old/src) for a before/after under the same conditions."""
-    port = free_port()
-    path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH", ""), str(Path(__file__).parent)) if p)
-    env = os.environ | {"XINYONG_DATABASE_URL": url, "PYTHONPATH": path}
-    command = [sys.executable, "-m", "uvicorn", "portal_app:create", "--factory", "--port", str(port)]
-    server = subprocess.Popen([*command, "--workers", str(workers), "--log-level", "warning"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait(base + "/bench/bare")
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("server did not start")
-
-
 def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -187,7 +151,7 @@ def main() -> None:
             f" wrk {args.seconds} s per figure; {os.cpu_count()} CPUs; load average before {load()}"
         )
         results: dict[int, dict[str, dict[str, float]]] = {}
-        with served(url, 2) as base, tempfile.TemporaryDirectory() as tmp:
+        with served(url, 2, startup=120) as base, tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             single = LUA_CHECK.replace("TOKEN", token).replace("SUBJECTS", str(args.subjects))
             wrk(base, BARE, 3, 4, work)  # warm-up: both workers, their pools, prepared statements, the client cache

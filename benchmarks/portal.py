@@ -198,29 +198,18 @@ def bench_database() -> Iterator[str]:
 
 
 @contextmanager
-def served(url: str, workers: int) -> Iterator[str]:
-    """The portal plus a bare endpoint (portal_app.py) under uvicorn on a free loopback port."""
+def served(url: str, workers: int, startup: float = 60) -> Iterator[str]:
+    """The portal plus the reference endpoints (portal_app.py) under uvicorn on a free loopback port. An existing
+    PYTHONPATH stays in front, so the same script can measure another checkout's code
+    (PYTHONPATH=/old/benchmarks:/old/src) for a before/after under the same conditions."""
     port = free_port()
-    env = os.environ | {"XINYONG_DATABASE_URL": url, "PYTHONPATH": str(Path(__file__).parent)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "portal_app:create",
-            "--factory",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
+    path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH", ""), str(Path(__file__).parent)) if p)
+    env = os.environ | {"XINYONG_DATABASE_URL": url, "PYTHONPATH": path}
+    command = [sys.executable, "-m", "uvicorn", "portal_app:create", "--factory", "--port", str(port)]
+    server = subprocess.Popen([*command, "--workers", str(workers), "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(base + "/bench/bare")
+        _wait(base + "/bench/bare", startup)
         yield base
     finally:
         server.terminate()
@@ -314,10 +303,10 @@ def _database(url: str | None) -> Iterator[str]:
             yield fresh
 
 
-def _wait(url: str) -> None:
+def _wait(url: str, seconds: float) -> None:
     import urllib.request
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(url, timeout=1).read()
