@@ -300,8 +300,9 @@ def visible_to(user: User) -> Any:
 
 
 def get_for(session: Session, user: User, commitment_id: int) -> Commitment:
-    found = get_or_raise(session, commitment_id)
-    if not session.scalar(select(Commitment.id).where(Commitment.id == found.id, visible_to(user))):
+    """The case if `user` may see it; one not visible is "not found", as one that does not exist."""
+    found = session.scalar(select(Commitment).where(Commitment.id == commitment_id, visible_to(user)))
+    if found is None:
         raise NotFound(f"未找到信用承诺 {commitment_id}", code="commitment_not_found")
     return found
 

@@ -276,8 +276,9 @@ def visible_to(user: User) -> Any:
 
 
 def get_for(session: Session, user: User, objection_id: int) -> Objection:
-    found = get_or_raise(session, objection_id)
-    if not session.scalar(select(Objection.id).where(Objection.id == found.id, visible_to(user))):
+    """The case if `user` may see it; one not visible is "not found", as one that does not exist."""
+    found = session.scalar(select(Objection).where(Objection.id == objection_id, visible_to(user)))
+    if found is None:
         raise NotFound(f"未找到异议申请 {objection_id}", code="objection_not_found")
     return found
 

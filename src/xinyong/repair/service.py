@@ -440,8 +440,9 @@ def list_for(
 
 
 def get_for(session: Session, user: User, application_id: int) -> RepairApplication:
-    app = get_or_raise(session, application_id)
-    if not session.scalar(select(RepairApplication.id).where(RepairApplication.id == app.id, visible_to(user))):
+    """The case if `user` may see it; one not visible is "not found", as one that does not exist."""
+    app = session.scalar(select(RepairApplication).where(RepairApplication.id == application_id, visible_to(user)))
+    if app is None:
         raise NotFound(f"未找到修复申请 {application_id}", code="repair_not_found")
     return app
 
