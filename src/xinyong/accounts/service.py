@@ -55,6 +55,13 @@ def case_scope(model: Any, user: User) -> Any:
     return model.id.is_not(None)
 
 
+def audit_case_read(session: Session, user: User, workflow: str, case: Any, what: str = "read") -> None:
+    """A case holds non-public details: every read is audited (`<workflow>.read`, `<workflow>.material_read`),
+    except by the subject the case concerns."""
+    if user.subject_id != case.subject_id:
+        audit.record(session, actor_for(user), f"{workflow}.{what}", workflow, case.id, {})
+
+
 def actor_for(user: User) -> Actor:
     return Actor(f"user:{user.id}", user.display_name)
 

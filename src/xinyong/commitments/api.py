@@ -14,7 +14,6 @@ from xinyong.archive.models import Subject, SubjectKind
 from xinyong.commitments import rules, service
 from xinyong.commitments.models import Commitment
 from xinyong.commitments.rules import CommitmentAction
-from xinyong.core import audit
 from xinyong.core.web import DbSession, read_uploads
 from xinyong.core.workflow import history_json
 from xinyong.publicity.masking import mask_name
@@ -113,8 +112,7 @@ def sign_commitment(body: SignBody, session: DbSession, user: CurrentUser) -> di
 @router.get("/commitments/{commitment_id}", summary="信用承诺详情（承诺主体、核验部门和信用办可见）")
 def get_commitment(commitment_id: int, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     commitment = service.get_for(session, user, commitment_id)
-    if user.subject_id != commitment.subject_id:
-        audit.record(session, accounts.actor_for(user), "commitment.read", "commitment", commitment.id, {})
+    accounts.audit_case_read(session, user, service.WORKFLOW, commitment)
     return case_dict(session, commitment)
 
 

@@ -15,7 +15,7 @@ from xinyong.archive.models import Subject
 from xinyong.commitments import rules, service
 from xinyong.commitments.api import public_dict
 from xinyong.commitments.rules import CommitmentAction
-from xinyong.core import audit, clock
+from xinyong.core import clock
 from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, attachment_response, read_uploads, render
 from xinyong.core.workflow import attachment, attachments, history, permitted
@@ -103,8 +103,7 @@ async def sign(request: Request, session: DbSession, user: CurrentUser) -> Any:
 @router.get("/commitments/{commitment_id}")
 def commitment_page(commitment_id: int, request: Request, session: DbSession, user: CurrentUser) -> Any:
     commitment = service.get_for(session, user, commitment_id)
-    if user.subject_id != commitment.subject_id:
-        audit.record(session, accounts.actor_for(user), "commitment.read", "commitment", commitment.id, {})
+    accounts.audit_case_read(session, user, service.WORKFLOW, commitment)
     actions = permitted(
         rules.TRANSITIONS.next_actions(commitment.state), lambda a: service.ensure_actor(user, commitment, a)
     )
@@ -129,8 +128,7 @@ def commitment_page(commitment_id: int, request: Request, session: DbSession, us
 def commitment_material(commitment_id: int, material_id: int, session: DbSession, user: CurrentUser) -> Any:
     commitment = service.get_for(session, user, commitment_id)
     found = attachment(session, service.WORKFLOW, commitment.id, material_id)
-    if user.subject_id != commitment.subject_id:
-        audit.record(session, accounts.actor_for(user), "commitment.material_read", "commitment", commitment.id, {})
+    accounts.audit_case_read(session, user, service.WORKFLOW, commitment, "material_read")
     return attachment_response(found)
 
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import CurrentUser
-from xinyong.core import audit
 from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, read_uploads
 from xinyong.core.workflow import attachments_json, history_json
@@ -87,8 +86,7 @@ def list_objections(session: DbSession, user: CurrentUser) -> dict[str, Any]:
 @router.get("/objections/{objection_id}", summary="异议申请详情")
 def get_objection(objection_id: int, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     objection = service.get_for(session, user, objection_id)
-    if user.subject_id != objection.subject_id:
-        audit.record(session, accounts.actor_for(user), "objection.read", "objection", objection.id, {})
+    accounts.audit_case_read(session, user, service.WORKFLOW, objection)
     return case_dict(session, objection)
 
 

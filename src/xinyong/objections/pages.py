@@ -13,7 +13,7 @@ from xinyong.accounts.models import Department
 from xinyong.archive import versions
 from xinyong.archive.models import CreditRecord, Subject
 from xinyong.catalog.service import get_catalog
-from xinyong.core import audit, clock
+from xinyong.core import clock
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.web import DbSession, attachment_response, read_uploads, render
 from xinyong.core.workflow import attachment, attachments, history, permitted
@@ -95,8 +95,7 @@ def submit_objection(
 @router.get("/objections/{objection_id}")
 def objection_page(objection_id: int, request: Request, session: DbSession, user: CurrentUser) -> Any:
     objection = service.get_for(session, user, objection_id)
-    if user.subject_id != objection.subject_id:
-        audit.record(session, accounts.actor_for(user), "objection.read", "objection", objection.id, {})
+    accounts.audit_case_read(session, user, service.WORKFLOW, objection)
     record = session.get(CreditRecord, objection.record_id)
     actions = permitted(
         rules.TRANSITIONS.next_actions(objection.state), lambda a: service.ensure_actor(user, objection, a)
@@ -123,8 +122,7 @@ def objection_page(objection_id: int, request: Request, session: DbSession, user
 def objection_material(objection_id: int, material_id: int, session: DbSession, user: CurrentUser) -> Any:
     objection = service.get_for(session, user, objection_id)
     found = attachment(session, service.WORKFLOW, objection.id, material_id)
-    if user.subject_id != objection.subject_id:
-        audit.record(session, accounts.actor_for(user), "objection.material_read", "objection", objection.id, {})
+    accounts.audit_case_read(session, user, service.WORKFLOW, objection, "material_read")
     return attachment_response(found)
 
 

@@ -12,7 +12,6 @@ from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import CurrentUser
 from xinyong.accounts.models import Role, User
 from xinyong.archive.models import Subject
-from xinyong.core import audit
 from xinyong.core.errors import NotFound, PermissionDenied
 from xinyong.core.web import DbSession, read_uploads
 from xinyong.core.workflow import attachments_json, history_json
@@ -127,8 +126,7 @@ def list_repairs(session: DbSession, user: CurrentUser, state: str | None = None
 @router.get("/repairs/{application_id}", summary="修复申请详情（含条件判断、材料和办理过程）")
 def get_repair(application_id: int, session: DbSession, user: CurrentUser) -> dict[str, Any]:
     app = service.get_for(session, user, application_id)
-    if user.subject_id != app.subject_id:
-        audit.record(session, accounts.actor_for(user), "repair.read", "repair", app.id, {})
+    accounts.audit_case_read(session, user, service.WORKFLOW, app)
     return case_dict(session, app)
 
 

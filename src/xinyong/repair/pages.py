@@ -12,7 +12,7 @@ from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import CurrentUser
 from xinyong.accounts.models import Department, User
 from xinyong.archive.models import CreditRecord, Subject
-from xinyong.core import audit, clock
+from xinyong.core import clock
 from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, attachment_response, read_uploads, render
 from xinyong.core.workflow import attachment, attachments, history, permitted
@@ -22,11 +22,6 @@ from xinyong.repair.rules import RepairAction, RepairState
 
 router = APIRouter(tags=["repair"], include_in_schema=False)
 STEP_LABELS = {"submit": "提交申请", **{a.value: label for a, label in rules.ACTION_LABELS.items()}}
-
-
-def _audit_read(session: Any, user: User, subject_id: int, action: str, case_id: int) -> None:
-    if user.subject_id != subject_id:
-        audit.record(session, accounts.actor_for(user), action, "repair", case_id, {})
 
 
 @router.get("/repairs")
@@ -120,7 +115,7 @@ def submit_repair(
 @router.get("/repairs/{application_id}")
 def repair_page(application_id: int, request: Request, session: DbSession, user: CurrentUser) -> Any:
     app = service.get_for(session, user, application_id)
-    _audit_read(session, user, app.subject_id, "repair.read", app.id)
+    accounts.audit_case_read(session, user, service.WORKFLOW, app)
     actions = permitted(rules.TRANSITIONS.next_actions(app.state), lambda a: service.ensure_reviewer(user, app, a))
     return render(
         request,
@@ -143,7 +138,7 @@ def repair_page(application_id: int, request: Request, session: DbSession, user:
 def repair_material(application_id: int, material_id: int, session: DbSession, user: CurrentUser) -> Any:
     app = service.get_for(session, user, application_id)
     found = attachment(session, service.WORKFLOW, app.id, material_id)
-    _audit_read(session, user, app.subject_id, "repair.material_read", app.id)
+    accounts.audit_case_read(session, user, service.WORKFLOW, app, "material_read")
     return attachment_response(found)
 
 
