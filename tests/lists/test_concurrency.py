@@ -3,16 +3,14 @@ at a time, so the race cannot happen there)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from tests.builders import make_subject
+from tests.concurrency import second_waits_then_loses
 from tests.conftest import BACKEND
 from tests.lists.helpers import OFFICER
 from xinyong.core.db import get_engine, make_sessionmaker
-from xinyong.core.errors import Conflict
 from xinyong.lists import service as lists
 from xinyong.lists.models import ListEntryEvent
 
@@ -28,27 +26,12 @@ def test_two_concurrent_publications_exactly_one_wins(session, clean_db):
     session.commit()
     factory = make_sessionmaker(get_engine(clean_db))
     first, second = factory(), factory()
-    outcome: dict[str, str] = {}
     try:
         a, b = lists.get_or_raise(first, entry.id), lists.get_or_raise(second, entry.id)
         lists.publish(first, a, OFFICER)
-
-        def race() -> None:
-            try:
-                lists.publish(second, b, OFFICER)
-                second.commit()
-                outcome["second"] = "won"
-            except Conflict as exc:
-                second.rollback()
-                outcome["second"] = exc.code
-
-        worker = threading.Thread(target=race)
-        worker.start()
-        worker.join(timeout=1.0)
-        assert worker.is_alive(), "the second publication must wait for the first transaction"
-        first.commit()
-        worker.join(timeout=30)
-        assert outcome == {"second": "concurrent_transition"}
+        assert second_waits_then_loses(first, second, lambda: lists.publish(second, b, OFFICER)) == (
+            "concurrent_transition"
+        )
     finally:
         first.close()
         second.close()

@@ -5,19 +5,17 @@ time, so the race cannot happen there and the test is PostgreSQL-only by design)
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from tests.builders import make_user
+from tests.concurrency import second_waits_then_loses
 from tests.conftest import BACKEND
 from tests.repair.helpers import company_with_account, ingest_penalty, reviewer
 from tests.repair.test_repair import LETTER, PROOF
 from xinyong.accounts import service as accounts
 from xinyong.archive.models import CreditRecord
 from xinyong.core.db import get_engine, make_sessionmaker
-from xinyong.core.errors import Conflict
 from xinyong.core.workflow import WorkflowEvent
 from xinyong.repair import service
 
@@ -38,7 +36,6 @@ def test_two_concurrent_approvals_exactly_one_wins(session, clean_db, tmp_path):
     app_id = app.id
 
     factory = make_sessionmaker(get_engine(clean_db))
-    outcome: dict[str, object] = {}
     first, second = factory(), factory()
     try:
         # both read the case in state unit_approved before either writes
@@ -46,23 +43,9 @@ def test_two_concurrent_approvals_exactly_one_wins(session, clean_db, tmp_path):
         b = service.get_or_raise(second, app_id)
         assert a.state == b.state == "unit_approved"
         service.approve(first, a, accounts.actor_for(first_officer))  # holds the row until it commits
-
-        def race() -> None:
-            try:
-                service.approve(second, b, accounts.actor_for(second_officer))
-                second.commit()
-                outcome["second"] = "won"
-            except Conflict as exc:
-                second.rollback()
-                outcome["second"] = exc.code
-
-        worker = threading.Thread(target=race)
-        worker.start()
-        worker.join(timeout=1.0)
-        assert worker.is_alive(), "the second approval must wait for the first transaction"
-        first.commit()
-        worker.join(timeout=30)
-        assert outcome == {"second": "concurrent_transition"}
+        assert second_waits_then_loses(
+            first, second, lambda: service.approve(second, b, accounts.actor_for(second_officer))
+        ) == ("concurrent_transition")
     finally:
         first.close()
         second.close()
