@@ -467,3 +467,12 @@ def test_get_catalog_reads_dirs_from_environment(tmp_path: Path, monkeypatch: py
     monkeypatch.delenv(ENV_VAR)
     assert "utility_arrears" not in get_catalog().classes
     clear_catalog_cache()
+
+
+def test_code_labels_name_each_code_by_code_name_and_scheme_code():
+    from xinyong.catalog.service import get_catalog
+
+    labels = get_catalog().code_labels("industry_section")
+    assert labels["manufacturing"] == labels["C"] == "制造业"  # GB/T 4754 section letter
+    assert labels["agriculture"] == labels["A"] == "农、林、牧、渔业"
+    assert get_catalog().code_labels("no_such_list") == {}

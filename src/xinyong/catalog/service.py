@@ -105,6 +105,16 @@ class Catalog:
         except KeyError:
             raise UnknownCodeList(name, list(self.code_lists)) from None
 
+    def code_labels(self, name: str) -> dict[str, str]:
+        """Each code of a list, by code name and by every scheme code (e.g. a GB/T 4754 letter) → its label, for
+        showing stored codes; empty for a list the catalogue does not have."""
+        labels: dict[str, str] = {}
+        for v in self.code_lists[name].values if name in self.code_lists else ():
+            labels[v.code] = v.label
+            for other in v.codes.values():
+                labels[other] = v.label
+        return labels
+
     def resolve_code(self, list_name: str, raw: object, schemes: Sequence[str] | None = None) -> str | None:
         """Raw label / alias / code name / scheme code → code name, or None (see ``CodeList.lookup``)."""
         return self.code_list(list_name).lookup(raw, schemes)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import require_role
 from xinyong.accounts.models import Role, User
+from xinyong.catalog.service import get_catalog
 from xinyong.core import audit
 from xinyong.core.errors import NotFound
 from xinyong.core.web import DbSession, render
@@ -91,19 +92,6 @@ def _district_names() -> dict[str, str]:
     return {str(f["properties"]["adcode"]): f["properties"]["name"] for f in data["features"]}
 
 
-@cache
-def _industry_labels() -> dict[str, str]:
-    from xinyong.catalog.service import get_catalog
-
-    labels: dict[str, str] = {}
-    code_list = get_catalog().code_lists.get("industry_section")
-    for v in code_list.values if code_list else ():
-        labels[v.code] = v.label
-        for other in v.codes.values():
-            labels[other] = v.label
-    return labels
-
-
 def office_figures(session: Session, run_id: int) -> dict[str, Any]:
     """Grade counts overall, by district and by industry, and the share of C+D per district (for the map)."""
     run = service.get_run(session, run_id)
@@ -117,7 +105,7 @@ def office_figures(session: Session, run_id: int) -> dict[str, Any]:
     for district, industry, grade, n in service.distribution(session, run_id):
         by_district[district or ""][grade] += n
         by_industry[industry or ""][grade] += n
-    names, labels = _district_names(), _industry_labels()
+    names, labels = _district_names(), get_catalog().code_labels("industry_section")
 
     def series(groups: dict[str, Counter[str]], label: Any) -> dict[str, Any]:
         keys = sorted(groups, key=lambda k: (k == "", k))

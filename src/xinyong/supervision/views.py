@@ -8,7 +8,6 @@ A natural person's name is masked and no identifier of a person is shown; reside
 from __future__ import annotations
 
 from collections import Counter
-from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.models import Department
 from xinyong.archive import service as archive
 from xinyong.archive.models import SUBJECT_KIND_LABELS, CreditRecord, Subject, SubjectKind
+from xinyong.catalog.service import get_catalog
 from xinyong.publicity.masking import mask_ids_in_text, mask_name
 from xinyong.supervision import results, service
 from xinyong.supervision.models import InspectionDraw, InspectionPlan
@@ -25,28 +25,12 @@ from xinyong.supervision.service import STATE_LABELS, PlanState
 VERIFY_COMMAND = "xinyong inspection verify {plan_id}"
 
 
-@cache
-def industry_labels() -> dict[str, str]:
-    """Industry code (code name or GB/T 4754 letter) → label, from the catalogue's `industry_section` list."""
-    from xinyong.catalog.service import get_catalog
-
-    labels: dict[str, str] = {}
-    code_list = get_catalog().code_lists.get("industry_section")
-    for v in code_list.values if code_list else ():
-        labels[v.code] = v.label
-        for other in v.codes.values():
-            labels[other] = v.label
-    return labels
-
-
 def district_choices() -> dict[str, str]:
     """Nanjing's current districts and 江北新区 (the abolished ones and the province/city codes left out)."""
     return {c: n for c, n in archive.regions().items() if c not in ("320000", "320100") and "撤销" not in n}
 
 
 def industry_choices() -> dict[str, str]:
-    from xinyong.catalog.service import get_catalog
-
     code_list = get_catalog().code_lists.get("industry_section")
     return {v.code: v.label for v in code_list.values} if code_list else {}
 
@@ -56,9 +40,9 @@ def kind_choices() -> dict[str, str]:
 
 
 def scope_labels(scope: dict[str, Any]) -> dict[str, list[str]]:
-    kinds = kind_choices()
+    kinds, industries = kind_choices(), get_catalog().code_labels("industry_section")
     return {
-        "industries": [industry_labels().get(c, c) for c in scope.get("industries", [])],
+        "industries": [industries.get(c, c) for c in scope.get("industries", [])],
         "districts": [archive.region_name(c) for c in scope.get("districts", [])],
         "subject_kinds": [kinds.get(c, c) for c in scope.get("subject_kinds", [])],
     }
