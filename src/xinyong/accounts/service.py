@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import ApiClient, Department, Role, User
 from xinyong.archive.identifiers import IdentifierError, validate_uscc
+from xinyong.archive.models import Subject
 from xinyong.config import get_settings
 from xinyong.core import audit, clock
 from xinyong.core.audit import Actor
-from xinyong.core.errors import Conflict, DomainError, NotFound
+from xinyong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 PERMISSIONS = {
     "check": "信用核查",
@@ -60,6 +61,16 @@ def audit_case_read(session: Session, user: User, workflow: str, case: Any, what
     except by the subject the case concerns."""
     if user.subject_id != case.subject_id:
         audit.record(session, actor_for(user), f"{workflow}.{what}", workflow, case.id, {})
+
+
+def applicant_subject(session: Session, user: User) -> Subject:
+    """The subject a subject account applies for (repair, objection, commitment); other accounts cannot apply."""
+    if user.role != Role.SUBJECT or not user.subject_id:
+        raise PermissionDenied("请使用信用主体账号登录后申请", code="subject_account_required")
+    subject = session.get(Subject, user.subject_id)
+    if subject is None:
+        raise NotFound("账号关联的信用主体不存在", code="subject_not_found")
+    return subject
 
 
 def actor_for(user: User) -> Actor:

@@ -17,7 +17,6 @@ from xinyong.commitments.rules import CommitmentAction
 from xinyong.core.web import DbSession, read_uploads
 from xinyong.core.workflow import history_json
 from xinyong.publicity.masking import mask_name
-from xinyong.repair.api import applicant_subject
 
 router = APIRouter(tags=["commitments"])
 
@@ -101,7 +100,7 @@ def public_commitments(
 
 @router.post("/commitments", status_code=201, summary="在线签署信用承诺（信用主体账号）")
 def sign_commitment(body: SignBody, session: DbSession, user: CurrentUser) -> dict[str, Any]:
-    subject = applicant_subject(session, user)
+    subject = accounts.applicant_subject(session, user)
     department = accounts.find_department(session, body.department) if body.department else None
     commitment = service.sign(
         session, accounts.actor_for(user), subject, template=body.template, context=body.context, department=department

@@ -19,7 +19,6 @@ from xinyong.core import clock
 from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, attachment_response, read_uploads, render
 from xinyong.core.workflow import attachment, attachments, history, permitted
-from xinyong.repair.api import applicant_subject
 
 router = APIRouter(tags=["commitments"], include_in_schema=False)
 STEP_LABELS = {"sign": "签署承诺", **{a.value: label for a, label in rules.ACTION_LABELS.items()}}
@@ -52,7 +51,7 @@ def my_commitments(request: Request, session: DbSession, user: CurrentUser) -> A
 
 
 def _sign_form(request: Request, session: Any, user: Any, template: str, **extra: Any) -> Any:
-    subject = applicant_subject(session, user)
+    subject = accounts.applicant_subject(session, user)
     tpl = service.template_or_raise(template)
     departments = (
         list(session.scalars(select(Department).order_by(Department.id))) if tpl.verified_by == "department" else []
@@ -90,7 +89,7 @@ async def sign(request: Request, session: DbSession, user: CurrentUser) -> Any:
     department_code = str(form.get("department", "")).strip()
     try:
         department = accounts.find_department(session, department_code) if department_code else None
-        subject = applicant_subject(session, user)
+        subject = accounts.applicant_subject(session, user)
         commitment = service.sign(
             session, accounts.actor_for(user), subject, template=template, context=context, department=department
         )

@@ -15,7 +15,6 @@ from xinyong.core.workflow import attachments_json, history_json
 from xinyong.objections import rules, service
 from xinyong.objections.models import Objection
 from xinyong.objections.rules import ObjectionAction
-from xinyong.repair.api import applicant_subject
 
 router = APIRouter(tags=["objections"])
 
@@ -59,7 +58,7 @@ def submit_objection(
     value: Annotated[str, Form(description="请求更正为（可选）")] = "",
     evidence: Annotated[UploadFile | None, File()] = None,
 ) -> dict[str, Any]:
-    subject = applicant_subject(session, user)
+    subject = accounts.applicant_subject(session, user)
     if bool(field.strip()) != bool(value.strip()):
         raise DomainError("请求更正时请同时填写字段和更正后的内容", code="correction_incomplete")
     objection = service.submit(

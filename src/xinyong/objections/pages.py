@@ -19,7 +19,6 @@ from xinyong.core.web import DbSession, attachment_response, read_uploads, rende
 from xinyong.core.workflow import attachment, attachments, history, permitted
 from xinyong.objections import rules, service
 from xinyong.objections.rules import ObjectionAction
-from xinyong.repair.api import applicant_subject
 
 router = APIRouter(tags=["objections"], include_in_schema=False)
 STEP_LABELS = {"submit": "提出异议", **{a.value: label for a, label in rules.ACTION_LABELS.items()}}
@@ -44,7 +43,7 @@ def objections_page(request: Request, session: DbSession, user: CurrentUser) -> 
 
 
 def _form(request: Request, session: Any, user: Any, record_id: int, **extra: Any) -> Any:
-    subject = applicant_subject(session, user)
+    subject = accounts.applicant_subject(session, user)
     record = versions.current_of(session, record_id)
     if record.subject_id != subject.id:
         raise NotFound(f"未找到信用记录 {record_id}", code="record_not_found")
@@ -75,7 +74,7 @@ def submit_objection(
     value: Annotated[str, Form()] = "",
     evidence: Annotated[UploadFile | None, File()] = None,
 ) -> Any:
-    subject = applicant_subject(session, user)
+    subject = accounts.applicant_subject(session, user)
     try:
         objection = service.submit(
             session,

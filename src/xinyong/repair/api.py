@@ -10,9 +10,6 @@ from pydantic import BaseModel
 
 from xinyong.accounts import service as accounts
 from xinyong.accounts.deps import CurrentUser
-from xinyong.accounts.models import Role, User
-from xinyong.archive.models import Subject
-from xinyong.core.errors import NotFound, PermissionDenied
 from xinyong.core.web import DbSession, read_uploads
 from xinyong.core.workflow import attachments_json, history_json
 from xinyong.repair import rules, service
@@ -24,15 +21,6 @@ router = APIRouter(tags=["repair"])
 
 class StepBody(BaseModel):
     opinion: str = ""
-
-
-def applicant_subject(session: Any, user: User) -> Subject:
-    if user.role != Role.SUBJECT or not user.subject_id:
-        raise PermissionDenied("请使用信用主体账号登录后申请", code="subject_account_required")
-    subject = session.get(Subject, user.subject_id)
-    if subject is None:
-        raise NotFound("账号关联的信用主体不存在", code="subject_not_found")
-    return subject
 
 
 def case_dict(session: Any, app: RepairApplication, *, full: bool = True) -> dict[str, Any]:
@@ -74,7 +62,7 @@ def repair_conditions(
     list_entry_id: int | None = None,
     commitment_id: int | None = None,
 ) -> dict[str, Any]:
-    subject = applicant_subject(session, user)
+    subject = accounts.applicant_subject(session, user)
     found = service.assess(
         session, subject.id, record_id=record_id, list_entry_id=list_entry_id, commitment_id=commitment_id
     )
@@ -93,7 +81,7 @@ def submit_repair(
     commitment_letter: Annotated[UploadFile | None, File()] = None,
     training_certificate: Annotated[UploadFile | None, File()] = None,
 ) -> dict[str, Any]:
-    subject = applicant_subject(session, user)
+    subject = accounts.applicant_subject(session, user)
     uploads = read_uploads(
         {
             "proof_of_performance": proof_of_performance,

@@ -17,7 +17,6 @@ from xinyong.core.errors import DomainError
 from xinyong.core.web import DbSession, attachment_response, read_uploads, render
 from xinyong.core.workflow import attachment, attachments, history, permitted
 from xinyong.repair import rules, service
-from xinyong.repair.api import applicant_subject
 from xinyong.repair.rules import RepairAction, RepairState
 
 router = APIRouter(tags=["repair"], include_in_schema=False)
@@ -41,7 +40,7 @@ def repairs_page(request: Request, session: DbSession, user: CurrentUser, state:
 def _new_form(
     request: Request, session: Any, user: User, record_id: int | None, list_entry_id: int | None, **extra: Any
 ) -> Any:
-    subject = applicant_subject(session, user)
+    subject = accounts.applicant_subject(session, user)
     found = service.assess(session, subject.id, record_id=record_id, list_entry_id=list_entry_id)
     return render(
         request,
@@ -79,7 +78,7 @@ def submit_repair(
     commitment_letter: Annotated[UploadFile | None, File()] = None,
     training_certificate: Annotated[UploadFile | None, File()] = None,
 ) -> Any:
-    subject = applicant_subject(session, user)
+    subject = accounts.applicant_subject(session, user)
     uploads = read_uploads(
         {
             "proof_of_performance": proof_of_performance,
