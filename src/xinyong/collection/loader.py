@@ -71,7 +71,7 @@ class RowPreparer:
     input. A pure function of the row, the class and the submitting department, so it can run in the reading
     process (collection.pipeline) while this one stores the previous chunk."""
 
-    def __init__(self, cls: InfoClass, department_code: str, *, names: bool = False) -> None:
+    def __init__(self, cls: InfoClass, department_code: str, *, names: bool = False, json_text: bool = False) -> None:
         # per-row attribute reads of pydantic models add up over a million rows: read them once
         spec = cls.subject
         self._subject_fields = (spec.uscc, spec.id_no, spec.category, spec.id_type, spec.name)
@@ -86,6 +86,7 @@ class RowPreparer:
         ]
         # pinyin initials cost ~15 µs a name: worth computing ahead only where another process does it
         self._names = names
+        self._json_text = json_text  # the payload as JSON text, for PostgreSQL's COPY (SQLite takes the dict)
         self._class_code, self._department_code = cls.code, department_code
         self._judged: dict[tuple[Any, ...], publicity_rules.Judgement] = {}
         self._dated = sorted(
@@ -133,7 +134,7 @@ class RowPreparer:
             "row": row,
             "values": values,
             "payload": payload,
-            "payload_json": _json_text(payload),
+            "payload_json": _json_text(payload) if self._json_text else None,
             "link_input": link_input,
             "natural_key": natural_key[:300],
             "key_hash": hashlib.sha256(natural_key.encode()).hexdigest(),

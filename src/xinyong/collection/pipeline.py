@@ -28,6 +28,7 @@ from xinyong.catalog.service import Catalog, get_catalog
 from xinyong.collection.loader import RowPreparer, Staged
 from xinyong.collection.readers import ReadError, RowSource, open_rows
 from xinyong.collection.validate import RowValidator
+from xinyong.config import get_settings
 from xinyong.core.errors import DomainError
 
 
@@ -62,11 +63,13 @@ def staged_chunks(
     department_code: str,
     size: int,
     worker: bool,
+    json_text: bool,
 ) -> Iterator[Iterator[list[Staged]]]:
     """Chunks of staged rows of `source` (already opened: its header is the batch's). With `worker`, a second
     process reopens the file and does the staging; `validator` must then come from the default catalogue."""
     if not worker:
-        yield _staged(source, validator, RowPreparer(validator.info_class, department_code), size)
+        preparer = RowPreparer(validator.info_class, department_code, json_text=json_text)
+        yield _staged(source, validator, preparer, size)
         return
     source.close()  # the reader reopens the file; this side keeps only what the header told
     job = {
@@ -77,6 +80,7 @@ def staged_chunks(
         "department": validator.department,
         "department_code": department_code,
         "size": size,
+        "json_text": json_text,
     }
     read_end, write_end = os.pipe()
     # a fresh interpreter running this module (not multiprocessing's spawn, which re-imports the caller's
@@ -129,7 +133,7 @@ def _read(sender: Connection, job: dict[str, Any]) -> None:
             department = tuple(job["department"]) if job["department"] else None
             today = date.fromisoformat(job["today"])
             validator = RowValidator(catalog, catalog.get(info_class), header, today, department)  # type: ignore[arg-type]
-            preparer = RowPreparer(validator.info_class, job["department_code"], names=True)
+            preparer = RowPreparer(validator.info_class, job["department_code"], names=True, json_text=job["json_text"])
             for staged in _staged(source, validator, preparer, job["size"]):
                 sender.send(("rows", staged))
         finally:
@@ -154,8 +158,6 @@ def _report(sender: Connection, error: tuple[str | None, str, str | None, Any]) 
 def uses_worker(size_bytes: int, catalog: Catalog) -> bool:
     """A second process for files of at least `ingest_worker_min_bytes` (setting; negative: never), read with the
     default catalogue (the child cannot be handed another one)."""
-    from xinyong.config import get_settings
-
     threshold = get_settings().ingest_worker_min_bytes
     return 0 <= threshold <= size_bytes and catalog is get_catalog()
 

@@ -137,7 +137,13 @@ def ingest_file(
         worker = pipeline.uses_worker(size, catalog)
         batch.details = batch.details | {"reader_process": worker}
         with pipeline.staged_chunks(
-            path, source, validator, department_code=department.code, size=CHUNK_ROWS, worker=worker
+            path,
+            source,
+            validator,
+            department_code=department.code,
+            size=CHUNK_ROWS,
+            worker=worker,
+            json_text=session.get_bind().dialect.name == "postgresql",
         ) as staged_chunks:
             for staged in staged_chunks:
                 loader.load(staged)
